@@ -1,0 +1,160 @@
+// Package directory is the domain of therapist profiles: what a profile
+// holds, what makes it valid, and when it may be shown to the public. It
+// knows nothing of HTTP or SQL; adapters in internal/store and internal/web
+// depend on it, never the other way round.
+package directory
+
+import (
+	"errors"
+	"time"
+)
+
+// VerificationState says how far a profile's credentials have been checked.
+type VerificationState string
+
+// The verification states. Only Verified profiles can be public.
+const (
+	Unverified VerificationState = "unverified"
+	Pending    VerificationState = "pending"
+	Verified   VerificationState = "verified"
+	Expired    VerificationState = "expired"
+	Suspended  VerificationState = "suspended"
+)
+
+// VerificationStates lists every state, for validation and forms.
+var VerificationStates = []VerificationState{Unverified, Pending, Verified, Expired, Suspended}
+
+// Availability says whether a therapist is taking new clients.
+type Availability string
+
+// The availability values.
+const (
+	Accepting Availability = "accepting"
+	Waitlist  Availability = "waitlist"
+	Full      Availability = "full"
+)
+
+// Availabilities lists every availability value.
+var Availabilities = []Availability{Accepting, Waitlist, Full}
+
+// AvailabilityFreshFor is how recently availability must have been
+// confirmed for a profile to count as accepting new clients; after that the
+// site says "availability not confirmed recently".
+const AvailabilityFreshFor = 30 * 24 * time.Hour
+
+// Membership is one professional body a therapist belongs to.
+type Membership struct {
+	// Body is a professional body slug from the taxonomy, e.g. "bacp".
+	Body   string `json:"body"`
+	Number string `json:"membership_number"`
+	// Level is the grade of membership as the body names it, e.g.
+	// "Accredited member".
+	Level string `json:"level"`
+}
+
+// Location is a practice address as far as Confide keeps it. The full
+// postcode is private: only the district and area are ever shown, and the
+// coordinates are the district's centroid, never the street.
+type Location struct {
+	Postcode   string  `json:"-"`
+	Outcode    string  `json:"district"`
+	Area       string  `json:"area"`
+	Lat        float64 `json:"lat"`
+	Lon        float64 `json:"lon"`
+	Wheelchair bool    `json:"wheelchair"`
+	Evenings   bool    `json:"evenings"`
+	Weekends   bool    `json:"weekends"`
+}
+
+// Verification is the record of a credentials check.
+type Verification struct {
+	State      VerificationState
+	VerifiedAt time.Time // zero when never verified
+	// NextCheckDue is a calendar date (midnight UTC). The profile stays
+	// public until the end of that day.
+	NextCheckDue time.Time
+}
+
+// Profile is a therapist's directory entry.
+type Profile struct {
+	ID          int64
+	Slug        string
+	DisplayName string
+	Headline    string
+	// Statement is Markdown written by the therapist; it is sanitised when
+	// rendered, never trusted.
+	Statement    string
+	Memberships  []Membership
+	Verification Verification
+	Approaches   []string
+	Issues       []string
+	ClientGroups []string
+	// Formats always includes "in_person" exactly when there is at least
+	// one location; Normalize keeps that true.
+	Formats   []string
+	Languages []string
+	// Gender is as the therapist describes themself, or empty.
+	Gender                  string
+	FeeMinPence             int
+	FeeMaxPence             int
+	Concessions             bool
+	Availability            Availability
+	AvailabilityConfirmedAt time.Time // zero when never confirmed
+	Locations               []Location
+	// ContactEmail is private: enquiries are relayed, never shown.
+	ContactEmail string
+	Published    bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// IsPublic reports whether the profile may appear in search and on its
+// page: verified, published, and its next check not yet overdue.
+func (p *Profile) IsPublic(now time.Time) bool {
+	return p.Published && p.Verification.State == Verified && !CheckOverdue(p.Verification.NextCheckDue, now)
+}
+
+// CheckOverdue reports whether a next-check date has passed: the check is
+// due on that calendar day (UTC) and overdue from the following midnight.
+func CheckOverdue(due, now time.Time) bool {
+	return due.IsZero() || !now.Before(due.AddDate(0, 0, 1))
+}
+
+// AcceptingNow reports whether the therapist is accepting new clients and
+// has said so within AvailabilityFreshFor.
+func AcceptingNow(a Availability, confirmedAt, now time.Time) bool {
+	return a == Accepting && !confirmedAt.IsZero() && !confirmedAt.Before(now.Add(-AvailabilityFreshFor))
+}
+
+// OffersFormat reports whether the profile offers format f.
+func (p *Profile) OffersFormat(f string) bool {
+	for _, x := range p.Formats {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// PrimaryMembership is the membership the verification record refers to:
+// the first one listed.
+func (p *Profile) PrimaryMembership() (Membership, bool) {
+	if len(p.Memberships) == 0 {
+		return Membership{}, false
+	}
+	return p.Memberships[0], true
+}
+
+// ErrNotFound is wrapped by every error that reports a missing profile.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is wrapped by errors that report a clash with existing data,
+// such as a slug already taken.
+var ErrConflict = errors.New("conflict")
+
+// Change is one entry of the store's change feed: profile ProfileID was
+// created, updated or deleted at sequence number Seq.
+type Change struct {
+	Seq       int64
+	ProfileID int64
+}

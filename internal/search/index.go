@@ -1,0 +1,516 @@
+// Package search is Confide's hot path: an in-memory index of the public
+// profiles, built from the store at start and kept current on every change,
+// that answers a search (filters, distance, free text, facet counts,
+// sorting, paging) without touching the database.
+//
+// Every facet value has a compressed bitmap of the documents that carry it
+// (RoaringBitmap), so filters are set intersections; practice locations sit
+// in a grid of cells keyed by district centroid, so a radius search visits
+// only nearby cells and computes one distance per centroid rather than per
+// therapist; free text has an inverted index with BM25 scoring.
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/geo"
+	"github.com/confide-org/confide/internal/taxonomy"
+)
+
+// Facet names, as used in query parameters and in facet counts.
+const (
+	FacetApproach = "approach"
+	FacetIssue    = "issue"
+	FacetFormat   = "format"
+	FacetClient   = "client"
+	FacetLanguage = "language"
+	FacetGender   = "gender"
+)
+
+type facet int
+
+const (
+	fApproach facet = iota
+	fIssue
+	fFormat
+	fClient
+	fLanguage
+	fGender
+	numFacets
+)
+
+var facetNames = [numFacets]string{FacetApproach, FacetIssue, FacetFormat, FacetClient, FacetLanguage, FacetGender}
+
+// FacetNames lists the facets in display order.
+func FacetNames() []string { return facetNames[:] }
+
+// Card is what search shows of a public profile: only public fields, never
+// a contact email or a full postcode. Cards are immutable once indexed, so
+// results can hold them after the index lock is released.
+type Card struct {
+	ID           int64
+	Slug         string
+	Name         string
+	Headline     string
+	Approaches   []string
+	Issues       []string
+	Formats      []string
+	ClientGroups []string
+	Languages    []string
+	Gender       string
+	FeeMinPence  int
+	FeeMaxPence  int
+	Concessions  bool
+	Availability directory.Availability
+	ConfirmedAt  time.Time
+	// Locations carry district, area and centroid; Postcode is blank.
+	Locations    []directory.Location
+	Membership   directory.Membership
+	VerifiedAt   time.Time
+	NextCheckDue time.Time
+}
+
+// Field weights for free-text scoring: a word in the name counts three
+// times, in the headline twice.
+const (
+	weightName     = 3
+	weightHeadline = 2
+	weightBody     = 1
+)
+
+// BM25 parameters (the usual defaults).
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+type textDoc struct {
+	terms  []uint32 // sorted term ids
+	tfs    []uint16 // weighted term frequency, parallel to terms
+	length uint32   // sum of tfs
+}
+
+func (t *textDoc) tf(term uint32) int {
+	i, ok := slices.BinarySearch(t.terms, term)
+	if !ok {
+		return 0
+	}
+	return int(t.tfs[i])
+}
+
+// cellDeg is the grid cell size in degrees. At UK latitudes a cell is about
+// 22 km tall and 13 km wide, so a default 16 km search touches a handful.
+const cellDeg = 0.2
+
+type cellKey struct{ lat, lon int32 }
+
+func cellOf(p geo.Point) cellKey {
+	return cellKey{int32(math.Floor(p.Lat / cellDeg)), int32(math.Floor(p.Lon / cellDeg))}
+}
+
+// point is one distinct practice position (a district centroid) with the
+// documents practising there.
+type point struct {
+	pt         geo.Point
+	docs       *roaring.Bitmap
+	accessible *roaring.Bitmap
+}
+
+// Index is the in-memory search index. All methods are safe for concurrent
+// use: searches share a read lock, changes take the write lock briefly.
+type Index struct {
+	mu  sync.RWMutex
+	tax *taxonomy.Taxonomy
+	an  *Analyzer
+	now func() time.Time
+
+	cards []*Card
+	text  []textDoc
+	free  []uint32
+	byID  map[int64]uint32
+	live  *roaring.Bitmap
+
+	facets      [numFacets]map[string]*roaring.Bitmap
+	concessions *roaring.Bitmap
+	accessible  *roaring.Bitmap // has a wheelchair-accessible practice
+	acceptDay   map[int32]*roaring.Bitmap
+	dueDay      map[int32]*roaring.Bitmap
+
+	cells  map[cellKey][]*point
+	points map[geo.Point]*point
+
+	termIDs  map[string]uint32
+	termStr  []string
+	postings []*roaring.Bitmap
+	sorted   []uint32 // term ids in string order, for prefix search
+	bulk     bool     // loading: sort terms once at the end
+	totalLen uint64
+
+	seq int64 // change-feed position applied
+}
+
+// NewIndex returns an empty index. now is the clock that decides, when a
+// profile is saved, whether it is public.
+func NewIndex(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *Index {
+	ix := &Index{
+		tax:         tax,
+		an:          an,
+		now:         now,
+		byID:        make(map[int64]uint32),
+		live:        roaring.New(),
+		concessions: roaring.New(),
+		accessible:  roaring.New(),
+		acceptDay:   make(map[int32]*roaring.Bitmap),
+		dueDay:      make(map[int32]*roaring.Bitmap),
+		cells:       make(map[cellKey][]*point),
+		points:      make(map[geo.Point]*point),
+		termIDs:     make(map[string]uint32),
+	}
+	for f := range ix.facets {
+		ix.facets[f] = make(map[string]*roaring.Bitmap)
+	}
+	return ix
+}
+
+// Source streams every stored profile from one snapshot and returns the
+// change-feed position of that snapshot.
+type Source interface {
+	EachProfile(ctx context.Context, fn func(*directory.Profile) error) (int64, error)
+}
+
+// Load fills the index from src, keeping only public profiles, and
+// remembers the change-feed position so a Syncer can continue from it.
+func (ix *Index) Load(ctx context.Context, src Source) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.bulk = true
+	now := ix.now()
+	seq, err := src.EachProfile(ctx, func(p *directory.Profile) error {
+		ix.upsertLocked(p, now)
+		return nil
+	})
+	ix.bulk = false
+	ix.sortTerms()
+	if err != nil {
+		return fmt.Errorf("search: load index: %w", err)
+	}
+	ix.seq = seq
+	for _, b := range ix.postings {
+		b.RunOptimize()
+	}
+	for _, m := range ix.facets {
+		for _, b := range m {
+			b.RunOptimize()
+		}
+	}
+	return nil
+}
+
+// Seq is the change-feed position the index reflects.
+func (ix *Index) Seq() int64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.seq
+}
+
+// Len is the number of indexed (public) profiles, expired or not.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return int(ix.live.GetCardinality())
+}
+
+// ProfileSaved puts a saved profile into the index, or takes it out if it
+// is no longer public. It implements directory.Listener.
+func (ix *Index) ProfileSaved(p *directory.Profile) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.upsertLocked(p, ix.now())
+}
+
+// ProfileDeleted takes a deleted profile out of the index.
+func (ix *Index) ProfileDeleted(id int64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if d, ok := ix.byID[id]; ok {
+		ix.removeLocked(d)
+	}
+}
+
+// Sweep removes profiles whose next check has become overdue. Searches
+// already leave them out; sweeping frees their memory.
+func (ix *Index) Sweep(now time.Time) int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	today := dayOf(now)
+	var gone []uint32
+	for day, b := range ix.dueDay {
+		if day < today {
+			gone = append(gone, b.ToArray()...)
+		}
+	}
+	for _, d := range gone {
+		ix.removeLocked(d)
+	}
+	return len(gone)
+}
+
+func dayOf(t time.Time) int32 {
+	return int32(math.Floor(float64(t.Unix()) / 86400))
+}
+
+func (ix *Index) upsertLocked(p *directory.Profile, now time.Time) {
+	if d, ok := ix.byID[p.ID]; ok {
+		ix.removeLocked(d)
+	}
+	if !p.IsPublic(now) {
+		return
+	}
+	card := newCard(p)
+	var d uint32
+	if n := len(ix.free); n > 0 {
+		d = ix.free[n-1]
+		ix.free = ix.free[:n-1]
+		ix.cards[d] = card
+	} else {
+		d = uint32(len(ix.cards))
+		ix.cards = append(ix.cards, card)
+		ix.text = append(ix.text, textDoc{})
+	}
+	ix.byID[p.ID] = d
+	ix.live.Add(d)
+	for _, s := range card.Approaches {
+		ix.facetAdd(fApproach, s, d)
+	}
+	for _, s := range card.Issues {
+		ix.facetAdd(fIssue, s, d)
+	}
+	for _, s := range card.Formats {
+		ix.facetAdd(fFormat, s, d)
+	}
+	for _, s := range card.ClientGroups {
+		ix.facetAdd(fClient, s, d)
+	}
+	for _, s := range card.Languages {
+		ix.facetAdd(fLanguage, s, d)
+	}
+	if card.Gender != "" {
+		ix.facetAdd(fGender, GenderKey(card.Gender), d)
+	}
+	if card.Concessions {
+		ix.concessions.Add(d)
+	}
+	if card.Availability == directory.Accepting && !card.ConfirmedAt.IsZero() {
+		bitmapAt(ix.acceptDay, dayOf(card.ConfirmedAt)).Add(d)
+	}
+	bitmapAt(ix.dueDay, dayOf(card.NextCheckDue)).Add(d)
+	for _, l := range card.Locations {
+		pt := ix.pointAt(geo.Point{Lat: l.Lat, Lon: l.Lon})
+		pt.docs.Add(d)
+		if l.Wheelchair {
+			pt.accessible.Add(d)
+			ix.accessible.Add(d)
+		}
+	}
+	ix.text[d] = ix.analyse(p, d)
+	ix.totalLen += uint64(ix.text[d].length)
+}
+
+func (ix *Index) removeLocked(d uint32) {
+	card := ix.cards[d]
+	for f, vals := range map[facet][]string{fApproach: card.Approaches, fIssue: card.Issues, fFormat: card.Formats, fClient: card.ClientGroups, fLanguage: card.Languages} {
+		for _, s := range vals {
+			ix.facets[f][s].Remove(d)
+		}
+	}
+	if card.Gender != "" {
+		ix.facets[fGender][GenderKey(card.Gender)].Remove(d)
+	}
+	ix.concessions.Remove(d)
+	ix.accessible.Remove(d)
+	if card.Availability == directory.Accepting && !card.ConfirmedAt.IsZero() {
+		removeFrom(ix.acceptDay, dayOf(card.ConfirmedAt), d)
+	}
+	removeFrom(ix.dueDay, dayOf(card.NextCheckDue), d)
+	for _, l := range card.Locations {
+		if pt, ok := ix.points[geo.Point{Lat: l.Lat, Lon: l.Lon}]; ok {
+			pt.docs.Remove(d)
+			pt.accessible.Remove(d)
+		}
+	}
+	td := &ix.text[d]
+	for _, t := range td.terms {
+		ix.postings[t].Remove(d)
+	}
+	ix.totalLen -= uint64(td.length)
+	*td = textDoc{}
+	delete(ix.byID, card.ID)
+	ix.live.Remove(d)
+	ix.cards[d] = nil
+	ix.free = append(ix.free, d)
+}
+
+func (ix *Index) facetAdd(f facet, value string, d uint32) {
+	bitmapAt(ix.facets[f], value).Add(d)
+}
+
+func bitmapAt[K comparable](m map[K]*roaring.Bitmap, k K) *roaring.Bitmap {
+	b, ok := m[k]
+	if !ok {
+		b = roaring.New()
+		m[k] = b
+	}
+	return b
+}
+
+func removeFrom[K comparable](m map[K]*roaring.Bitmap, k K, d uint32) {
+	if b, ok := m[k]; ok {
+		b.Remove(d)
+		if b.IsEmpty() {
+			delete(m, k)
+		}
+	}
+}
+
+func (ix *Index) pointAt(p geo.Point) *point {
+	if pt, ok := ix.points[p]; ok {
+		return pt
+	}
+	pt := &point{pt: p, docs: roaring.New(), accessible: roaring.New()}
+	ix.points[p] = pt
+	c := cellOf(p)
+	ix.cells[c] = append(ix.cells[c], pt)
+	return pt
+}
+
+// newCard copies the public parts of a profile. In-person is derived from
+// having a location, whatever the stored formats say.
+func newCard(p *directory.Profile) *Card {
+	c := &Card{
+		ID: p.ID, Slug: p.Slug, Name: p.DisplayName, Headline: p.Headline,
+		Approaches:   slices.Clone(p.Approaches),
+		Issues:       slices.Clone(p.Issues),
+		ClientGroups: slices.Clone(p.ClientGroups),
+		Languages:    slices.Clone(p.Languages),
+		Gender:       p.Gender,
+		FeeMinPence:  p.FeeMinPence, FeeMaxPence: p.FeeMaxPence,
+		Concessions: p.Concessions, Availability: p.Availability, ConfirmedAt: p.AvailabilityConfirmedAt,
+		VerifiedAt: p.Verification.VerifiedAt, NextCheckDue: p.Verification.NextCheckDue,
+	}
+	c.Membership, _ = p.PrimaryMembership()
+	if len(p.Locations) > 0 {
+		c.Formats = append(c.Formats, taxonomy.FormatInPerson)
+	}
+	for _, f := range p.Formats {
+		if f != taxonomy.FormatInPerson && !slices.Contains(c.Formats, f) {
+			c.Formats = append(c.Formats, f)
+		}
+	}
+	c.Locations = make([]directory.Location, len(p.Locations))
+	for i, l := range p.Locations {
+		l.Postcode = ""
+		c.Locations[i] = l
+	}
+	return c
+}
+
+// DocumentText lists the weighted text fields of a profile that free-text
+// search covers: name, headline, statement, the labels and synonyms of its
+// approaches and issues, and the districts and areas it practises in.
+func DocumentText(p *directory.Profile, tax *taxonomy.Taxonomy) []WeightedText {
+	out := []WeightedText{{p.DisplayName, weightName}, {p.Headline, weightHeadline}, {p.Statement, weightBody}}
+	for _, kv := range []struct {
+		kind  taxonomy.Kind
+		slugs []string
+	}{{taxonomy.Approach, p.Approaches}, {taxonomy.Issue, p.Issues}} {
+		for _, s := range kv.slugs {
+			if term, ok := tax.Lookup(kv.kind, s); ok {
+				out = append(out, WeightedText{term.Label, weightBody})
+				for _, syn := range term.Synonyms {
+					out = append(out, WeightedText{syn, weightBody})
+				}
+			}
+		}
+	}
+	for _, l := range p.Locations {
+		out = append(out, WeightedText{l.Outcode + " " + l.Area, weightBody})
+	}
+	return out
+}
+
+// WeightedText is one field of a document with its scoring weight.
+type WeightedText struct {
+	Text   string
+	Weight int
+}
+
+func (ix *Index) analyse(p *directory.Profile, d uint32) textDoc {
+	tf := make(map[string]int)
+	for _, f := range DocumentText(p, ix.tax) {
+		ix.an.Terms(f.Text, func(t string) { tf[t] += f.Weight })
+	}
+	td := textDoc{terms: make([]uint32, 0, len(tf)), tfs: make([]uint16, 0, len(tf))}
+	ids := make([]uint32, 0, len(tf))
+	for t := range tf {
+		ids = append(ids, ix.termID(t))
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		n := min(tf[ix.termStr[id]], math.MaxUint16)
+		td.terms = append(td.terms, id)
+		td.tfs = append(td.tfs, uint16(n))
+		td.length += uint32(n)
+		ix.postings[id].Add(d)
+	}
+	return td
+}
+
+func (ix *Index) termID(t string) uint32 {
+	if id, ok := ix.termIDs[t]; ok {
+		return id
+	}
+	id := uint32(len(ix.termStr))
+	ix.termIDs[t] = id
+	ix.termStr = append(ix.termStr, t)
+	ix.postings = append(ix.postings, roaring.New())
+	if !ix.bulk {
+		i := sort.Search(len(ix.sorted), func(k int) bool { return ix.termStr[ix.sorted[k]] >= t })
+		ix.sorted = slices.Insert(ix.sorted, i, id)
+	}
+	return id
+}
+
+func (ix *Index) sortTerms() {
+	ix.sorted = make([]uint32, len(ix.termStr))
+	for i := range ix.sorted {
+		ix.sorted[i] = uint32(i)
+	}
+	slices.SortFunc(ix.sorted, func(a, b uint32) int { return strings.Compare(ix.termStr[a], ix.termStr[b]) })
+}
+
+// lastTermIDs lists the dictionary terms that satisfy the final query word.
+func (ix *Index) lastTermIDs(q QueryTerms) []uint32 {
+	var ids []uint32
+	if id, ok := ix.termIDs[q.Last]; ok {
+		ids = append(ids, id)
+	}
+	if len(q.LastRaw) >= MinPrefixLen {
+		i := sort.Search(len(ix.sorted), func(k int) bool { return ix.termStr[ix.sorted[k]] >= q.LastRaw })
+		for ; i < len(ix.sorted) && strings.HasPrefix(ix.termStr[ix.sorted[i]], q.LastRaw); i++ {
+			if id := ix.sorted[i]; ix.termStr[id] != q.Last {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}

@@ -1,0 +1,463 @@
+package search
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/confide-org/confide/internal/geo"
+	"github.com/confide-org/confide/internal/taxonomy"
+)
+
+// Sort orders.
+const (
+	SortDistance  = "distance"
+	SortRelevance = "relevance"
+	SortFee       = "fee"
+	// SortRotation is the default without text or a location: a shuffle
+	// seeded by the date, so no therapist sits on top for ever.
+	SortRotation = "rotation"
+)
+
+// Query limits and defaults.
+const (
+	DefaultRadiusKm = 16.0
+	MinRadiusKm     = 1.0
+	MaxRadiusKm     = 200.0
+	DefaultPerPage  = 20
+	MaxPerPage      = 100
+	MaxPage         = 1000
+	MaxTextLen      = 200
+	MaxFeeGBP       = 10000
+	maxValues       = 50 // repeated values of one parameter
+)
+
+// Query is a parsed search. The zero value (plus Now) searches everything.
+type Query struct {
+	// Near is the place text as typed; Location is what it resolved to.
+	Near     string
+	Location *geo.Location
+	// Point is the search centre, from Near or from lat and lon; nil when
+	// the search is not local.
+	Point    *geo.Point
+	RadiusKm float64
+
+	Formats    []string
+	Approaches []string
+	Issues     []string
+	Clients    []string
+	Languages  []string
+	Genders    []string
+
+	// MaxFeePence is the highest acceptable minimum fee; -1 when unset.
+	MaxFeePence int
+	Concessions bool
+	Accepting   bool
+	Wheelchair  bool
+
+	Text  string
+	Terms QueryTerms
+
+	Sort    string
+	Page    int
+	PerPage int
+
+	// Now is the moment the search is made, which decides which profiles
+	// are current, which availability is fresh and the day's rotation.
+	Now time.Time
+}
+
+// NewQuery returns a query with every default set.
+func NewQuery(now time.Time) Query {
+	return Query{RadiusKm: DefaultRadiusKm, MaxFeePence: -1, Page: 1, PerPage: DefaultPerPage, Sort: SortRotation, Now: now}
+}
+
+// ParamError reports one invalid parameter in words fit to show a visitor.
+type ParamError struct {
+	Param       string   `json:"param"`
+	Message     string   `json:"message"`
+	Suggestions []string `json:"suggestions"`
+}
+
+func (e *ParamError) Error() string { return e.Param + ": " + e.Message }
+
+// ParamErrors is every invalid parameter of one request, in a stable order.
+type ParamErrors []*ParamError
+
+func (e ParamErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, pe := range e {
+		msgs[i] = pe.Error()
+	}
+	return "invalid search: " + strings.Join(msgs, "; ")
+}
+
+// For returns the error about param, or nil.
+func (e ParamErrors) For(param string) *ParamError {
+	for _, pe := range e {
+		if pe.Param == param {
+			return pe
+		}
+	}
+	return nil
+}
+
+// AsParamErrors extracts ParamErrors from err.
+func AsParamErrors(err error) (ParamErrors, bool) {
+	var pe ParamErrors
+	ok := errors.As(err, &pe)
+	return pe, ok
+}
+
+// Parser reads search parameters. The JSON API and the HTML search page
+// share it, so both accept and refuse exactly the same input.
+type Parser struct {
+	Tax      *taxonomy.Taxonomy
+	Gaz      *geo.Gazetteer
+	Analyzer *Analyzer
+}
+
+// Params lists every parameter the parser reads, in the order errors are
+// reported.
+var Params = []string{"near", "lat", "lon", "radius_km", "format", "approach", "issue", "client", "language",
+	"gender", "max_fee", "concessions", "accepting", "wheelchair", "q", "sort", "page", "per_page"}
+
+var (
+	decimalRe = regexp.MustCompile(`^-?[0-9]{1,6}(\.[0-9]{1,8})?$`)
+	moneyRe   = regexp.MustCompile(`^£?[0-9]{1,5}(\.[0-9]{1,2})?$`)
+	intRe     = regexp.MustCompile(`^[0-9]{1,9}$`)
+	genderRe  = regexp.MustCompile(`^[a-z][a-z-]{0,49}$`)
+)
+
+// Parse reads a query from URL parameters. Empty values count as absent
+// (an HTML form sends "near=" when the box is blank); unknown parameters
+// are ignored. Every problem is collected into ParamErrors.
+func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
+	q := NewQuery(now)
+	var errs ParamErrors
+	fail := func(param, msg string, suggestions ...string) {
+		if errs.For(param) == nil {
+			if suggestions == nil {
+				suggestions = []string{}
+			}
+			errs = append(errs, &ParamError{Param: param, Message: msg, Suggestions: suggestions})
+		}
+	}
+	single := func(name string) string {
+		vals := nonEmpty(v[name])
+		if len(vals) > 1 {
+			fail(name, fmt.Sprintf("Give %s only once", name))
+		}
+		if len(vals) == 0 {
+			return ""
+		}
+		return vals[0]
+	}
+
+	near := single("near")
+	lat, lon := single("lat"), single("lon")
+	if near != "" {
+		if utf8.RuneCountInString(near) > 100 || !utf8.ValidString(near) {
+			fail("near", "Enter a town or postcode of up to 100 characters")
+		} else if lat != "" || lon != "" {
+			fail("near", "Give either a town or postcode, or lat and lon, not both")
+		} else if loc, err := p.Gaz.Resolve(near); err != nil {
+			var ue *geo.UnknownLocationError
+			if errors.As(err, &ue) {
+				fail("near", fmt.Sprintf("We could not find %q. Check the spelling, or try a postcode", near), ue.Suggestions...)
+			} else {
+				fail("near", "We could not understand that place")
+			}
+		} else {
+			q.Near = near
+			q.Location = &loc
+			pt := loc.Point
+			q.Point = &pt
+		}
+	} else if lat != "" || lon != "" {
+		la, okLat := parseDecimal(lat, -90, 90)
+		lo, okLon := parseDecimal(lon, -180, 180)
+		switch {
+		case lat == "":
+			fail("lat", "Give lat together with lon")
+		case lon == "":
+			fail("lon", "Give lon together with lat")
+		case !okLat:
+			fail("lat", "lat must be a number of degrees from -90 to 90")
+		case !okLon:
+			fail("lon", "lon must be a number of degrees from -180 to 180")
+		default:
+			q.Point = &geo.Point{Lat: la, Lon: lo}
+		}
+	}
+	if s := single("radius_km"); s != "" {
+		r, ok := parseDecimal(s, MinRadiusKm, MaxRadiusKm)
+		if !ok {
+			fail("radius_km", fmt.Sprintf("Distance must be a number of kilometres from %g to %g", MinRadiusKm, MaxRadiusKm))
+		} else {
+			q.RadiusKm = r
+		}
+	}
+
+	q.Formats = p.slugs(v, "format", taxonomy.Format, "session format", fail)
+	q.Approaches = p.slugs(v, "approach", taxonomy.Approach, "therapy approach", fail)
+	q.Issues = p.slugs(v, "issue", taxonomy.Issue, "issue", fail)
+	q.Clients = p.slugs(v, "client", taxonomy.Client, "client group", fail)
+	for _, code := range limit(v, "language", fail) {
+		code = strings.ToLower(code)
+		if _, ok := p.Tax.Language(code); !ok {
+			fail("language", fmt.Sprintf("%q is not a language code we know; use a two-letter ISO 639-1 code such as \"en\"", code), p.Tax.SuggestLanguage(code, 3)...)
+			continue
+		}
+		q.Languages = appendUnique(q.Languages, code)
+	}
+	for _, g := range limit(v, "gender", fail) {
+		key := GenderKey(g)
+		if !genderRe.MatchString(key) {
+			fail("gender", "Gender must be a word or hyphenated words, such as \"woman\" or \"non-binary\"")
+			continue
+		}
+		q.Genders = appendUnique(q.Genders, key)
+	}
+
+	if s := single("max_fee"); s != "" {
+		if !moneyRe.MatchString(s) {
+			fail("max_fee", "Maximum fee must be an amount in pounds, such as 60")
+		} else {
+			f, _ := strconv.ParseFloat(strings.TrimPrefix(s, "£"), 64)
+			if f > MaxFeeGBP {
+				fail("max_fee", fmt.Sprintf("Maximum fee must be £%d or less", MaxFeeGBP))
+			} else {
+				q.MaxFeePence = int(math.Round(f * 100))
+			}
+		}
+	}
+	q.Concessions = parseBool(single("concessions"), "concessions", fail)
+	q.Accepting = parseBool(single("accepting"), "accepting", fail)
+	q.Wheelchair = parseBool(single("wheelchair"), "wheelchair", fail)
+
+	if s := single("q"); s != "" {
+		if utf8.RuneCountInString(s) > MaxTextLen || !utf8.ValidString(s) {
+			fail("q", fmt.Sprintf("Search words must be %d characters or fewer", MaxTextLen))
+		} else {
+			q.Text = s
+			q.Terms = p.Analyzer.ParseQueryTerms(s)
+		}
+	}
+
+	switch s := single("sort"); s {
+	case "":
+		switch {
+		case !q.Terms.Empty():
+			q.Sort = SortRelevance
+		case q.Point != nil:
+			q.Sort = SortDistance
+		default:
+			q.Sort = SortRotation
+		}
+	case SortDistance:
+		if q.Point == nil && errs.For("near") == nil && errs.For("lat") == nil && errs.For("lon") == nil {
+			fail("sort", "Sorting by distance needs a town or postcode (near) or lat and lon")
+		}
+		q.Sort = s
+	case SortRelevance:
+		if q.Terms.Empty() && errs.For("q") == nil {
+			fail("sort", "Sorting by relevance needs search words (q)")
+		}
+		q.Sort = s
+	case SortFee:
+		q.Sort = s
+	default:
+		fail("sort", "Sort must be distance, relevance or fee", closestOf(s, SortDistance, SortRelevance, SortFee)...)
+	}
+
+	if s := single("page"); s != "" {
+		if n, ok := parseInt(s, 1, MaxPage); ok {
+			q.Page = n
+		} else {
+			fail("page", fmt.Sprintf("Page must be a whole number from 1 to %d", MaxPage))
+		}
+	}
+	if s := single("per_page"); s != "" {
+		if n, ok := parseInt(s, 1, MaxPerPage); ok {
+			q.PerPage = n
+		} else {
+			fail("per_page", fmt.Sprintf("Results per page must be a whole number from 1 to %d", MaxPerPage))
+		}
+	}
+	if len(errs) > 0 {
+		sortErrors(errs)
+		return q, errs
+	}
+	return q, nil
+}
+
+func (p *Parser) slugs(v url.Values, param string, kind taxonomy.Kind, noun string, fail func(string, string, ...string)) []string {
+	var out []string
+	for _, s := range limit(v, param, fail) {
+		s = strings.ToLower(s)
+		if _, ok := p.Tax.Lookup(kind, s); !ok {
+			fail(param, fmt.Sprintf("%q is not a %s we know", s, noun), p.Tax.Suggest(kind, s, 3)...)
+			continue
+		}
+		out = appendUnique(out, s)
+	}
+	return out
+}
+
+func limit(v url.Values, param string, fail func(string, string, ...string)) []string {
+	vals := nonEmpty(v[param])
+	if len(vals) > maxValues {
+		fail(param, fmt.Sprintf("Choose at most %d values of %s", maxValues, param))
+		return nil
+	}
+	return vals
+}
+
+func nonEmpty(vals []string) []string {
+	var out []string
+	for _, s := range vals {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// GenderKey folds a self-described gender into the key search filters on:
+// lower case, words joined by hyphens ("Non binary" → "non-binary").
+func GenderKey(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ' ' || r == '-' || r == '_' }), "-")
+}
+
+func parseDecimal(s string, lo, hi float64) (float64, bool) {
+	if !decimalRe.MatchString(s) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < lo || f > hi {
+		return 0, false
+	}
+	return f, true
+}
+
+func parseInt(s string, lo, hi int) (int, bool) {
+	if !intRe.MatchString(s) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, false
+	}
+	return n, true
+}
+
+func parseBool(s, param string, fail func(string, string, ...string)) bool {
+	switch strings.ToLower(s) {
+	case "", "false", "0", "no", "off":
+		return false
+	case "true", "1", "yes", "on":
+		return true
+	}
+	fail(param, param+" must be true or false")
+	return false
+}
+
+func closestOf(s string, options ...string) []string {
+	var out []string
+	for _, o := range options {
+		if strings.HasPrefix(o, strings.ToLower(s)) && s != "" {
+			out = append(out, o)
+		}
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+// sortErrors orders errors as Params lists the parameters, so the first
+// error reported is stable.
+func sortErrors(errs ParamErrors) {
+	rank := make(map[string]int, len(Params))
+	for i, p := range Params {
+		rank[p] = i
+	}
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && rank[errs[j].Param] < rank[errs[j-1].Param]; j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
+}
+
+// Values writes the query back as URL parameters, for links such as
+// "next page" or "widen the radius". Defaults are left out.
+func (q Query) Values() url.Values {
+	v := url.Values{}
+	if q.Near != "" {
+		v.Set("near", q.Near)
+	} else if q.Point != nil {
+		v.Set("lat", strconv.FormatFloat(q.Point.Lat, 'f', -1, 64))
+		v.Set("lon", strconv.FormatFloat(q.Point.Lon, 'f', -1, 64))
+	}
+	if q.RadiusKm != DefaultRadiusKm {
+		v.Set("radius_km", strconv.FormatFloat(q.RadiusKm, 'f', -1, 64))
+	}
+	for _, kv := range []struct {
+		name string
+		vals []string
+	}{{"format", q.Formats}, {"approach", q.Approaches}, {"issue", q.Issues}, {"client", q.Clients}, {"language", q.Languages}, {"gender", q.Genders}} {
+		for _, s := range kv.vals {
+			v.Add(kv.name, s)
+		}
+	}
+	if q.MaxFeePence >= 0 {
+		v.Set("max_fee", strconv.FormatFloat(float64(q.MaxFeePence)/100, 'f', -1, 64))
+	}
+	for _, kv := range []struct {
+		name string
+		on   bool
+	}{{"concessions", q.Concessions}, {"accepting", q.Accepting}, {"wheelchair", q.Wheelchair}} {
+		if kv.on {
+			v.Set(kv.name, "true")
+		}
+	}
+	if q.Text != "" {
+		v.Set("q", q.Text)
+	}
+	if q.Sort != "" && q.Sort != q.defaultSort() {
+		v.Set("sort", q.Sort)
+	}
+	if q.Page > 1 {
+		v.Set("page", strconv.Itoa(q.Page))
+	}
+	if q.PerPage != DefaultPerPage && q.PerPage > 0 {
+		v.Set("per_page", strconv.Itoa(q.PerPage))
+	}
+	return v
+}
+
+func (q Query) defaultSort() string {
+	switch {
+	case !q.Terms.Empty():
+		return SortRelevance
+	case q.Point != nil:
+		return SortDistance
+	}
+	return SortRotation
+}
