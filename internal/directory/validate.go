@@ -16,23 +16,23 @@ import (
 
 // Limits on profile fields. They keep pages readable and the index small.
 const (
-	MaxNameLen        = 100
-	MaxHeadlineLen    = 160
-	MaxStatementLen   = 6000
-	MaxMemberships    = 8
-	MaxApproaches     = 15
-	MaxIssues         = 40
-	MaxLanguages      = 12
-	MaxLocations      = 5
-	MaxGenderLen      = 50
-	MaxFeePence       = 100_000 // £1,000 a session
-	MaxMembershipLen  = 40
-	MaxLevelLen       = 80
-	MaxEmailLen       = 254
-	MinSlugLen        = 3
-	MaxSlugLen        = 80
-	maxClockSkew      = 5 * time.Minute
-	MaxCheckInterval  = 2 * 365 * 24 * time.Hour
+	MaxNameLen       = 100
+	MaxHeadlineLen   = 160
+	MaxStatementLen  = 6000
+	MaxMemberships   = 8
+	MaxApproaches    = 15
+	MaxIssues        = 40
+	MaxLanguages     = 12
+	MaxLocations     = 5
+	MaxGenderLen     = 50
+	MaxFeePence      = 100_000 // £1,000 a session
+	MaxMembershipLen = 40
+	MaxLevelLen      = 80
+	MaxEmailLen      = 254
+	MinSlugLen       = 3
+	MaxSlugLen       = 80
+	maxClockSkew     = 5 * time.Minute
+	MaxCheckInterval = 2 * 365 * 24 * time.Hour
 )
 
 // FieldError is one problem with one field, worded for the person who

@@ -74,7 +74,9 @@ func (f *fixture) profiles(r *rand.Rand, n int, seed uint64) []*directory.Profil
 	return ps
 }
 
-func dateOnly(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+func dateOnly(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
 
 // randomQuery builds query parameters the way a visitor or API client
 // might, biased towards ones that find something.
