@@ -157,7 +157,15 @@ type Index struct {
 	totalLen uint64
 
 	seq int64 // change-feed position applied
+
+	scratch map[uint32]int // per-document term counts, reused under the write lock
+	// wordTerm maps a lower-case word straight to its term id (noTerm for
+	// stop words), skipping the stemmer for every word seen before.
+	wordTerm map[string]uint32
 }
+
+// noTerm marks a word that is not indexed.
+const noTerm = math.MaxUint32
 
 // NewIndex returns an empty index. now is the clock that decides, when a
 // profile is saved, whether it is public.
@@ -175,6 +183,8 @@ func NewIndex(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *Index
 		cells:       make(map[cellKey][]*point),
 		points:      make(map[geo.Point]*point),
 		termIDs:     make(map[string]uint32),
+		scratch:     make(map[uint32]int),
+		wordTerm:    make(map[string]uint32),
 	}
 	for f := range ix.facets {
 		ix.facets[f] = make(map[string]*roaring.Bitmap)
@@ -455,20 +465,31 @@ type WeightedText struct {
 }
 
 func (ix *Index) analyse(p *directory.Profile, d uint32) textDoc {
-	tf := make(map[string]int)
+	tf := ix.scratch
+	clear(tf)
 	for _, f := range DocumentText(p, ix.tax) {
-		ix.an.Terms(f.Text, func(t string) { tf[t] += f.Weight })
+		words(f.Text, func(w []byte) {
+			id, ok := ix.wordTerm[string(w)]
+			if !ok {
+				id = noTerm
+				if !stopWords[string(w)] {
+					id = ix.termID(ix.an.stem(w))
+				}
+				ix.wordTerm[string(w)] = id
+			}
+			if id != noTerm {
+				tf[id] += f.Weight
+			}
+		})
 	}
-	td := textDoc{terms: make([]uint32, 0, len(tf)), tfs: make([]uint16, 0, len(tf))}
-	ids := make([]uint32, 0, len(tf))
-	for t := range tf {
-		ids = append(ids, ix.termID(t))
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		n := min(tf[ix.termStr[id]], math.MaxUint16)
+	td := textDoc{terms: make([]uint32, 0, len(tf)), tfs: make([]uint16, len(tf))}
+	for id := range tf {
 		td.terms = append(td.terms, id)
-		td.tfs = append(td.tfs, uint16(n))
+	}
+	slices.Sort(td.terms)
+	for i, id := range td.terms {
+		n := min(tf[id], math.MaxUint16)
+		td.tfs[i] = uint16(n)
 		td.length += uint32(n)
 		ix.postings[id].Add(d)
 	}

@@ -163,7 +163,9 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 	near := single("near")
 	lat, lon := single("lat"), single("lon")
 	if near != "" {
-		if utf8.RuneCountInString(near) > 100 || !utf8.ValidString(near) {
+		if !utf8.ValidString(near) {
+			fail("near", "Town or postcode contains characters we cannot read")
+		} else if utf8.RuneCountInString(near) > 100 {
 			fail("near", "Enter a town or postcode of up to 100 characters")
 		} else if lat != "" || lon != "" {
 			fail("near", "Give either a town or postcode, or lat and lon, not both")
@@ -243,7 +245,9 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 	q.Wheelchair = parseBool(single("wheelchair"), "wheelchair", fail)
 
 	if s := single("q"); s != "" {
-		if utf8.RuneCountInString(s) > MaxTextLen || !utf8.ValidString(s) {
+		if !utf8.ValidString(s) {
+			fail("q", "Search words contain characters we cannot read")
+		} else if utf8.RuneCountInString(s) > MaxTextLen {
 			fail("q", fmt.Sprintf("Search words must be %d characters or fewer", MaxTextLen))
 		} else {
 			q.Text = s

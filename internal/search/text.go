@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/kljensen/snowball/english"
 )
@@ -28,21 +29,40 @@ func NewAnalyzer() *Analyzer {
 	return &Analyzer{stems: make(map[string]string)}
 }
 
-// words splits text into lower-case words.
-func words(text string, fn func(word string)) {
-	var b strings.Builder
+// words splits text into lower-case words. The word passed to fn is only
+// valid during the call: it reuses one buffer, so splitting allocates
+// nothing for text already seen.
+func words(text string, fn func(word []byte)) {
+	var buf [64]byte
+	b := buf[:0]
 	flush := func() {
-		if b.Len() > 0 {
-			fn(b.String())
-			b.Reset()
+		if len(b) > 0 {
+			fn(b)
+			b = b[:0]
 		}
 	}
-	for _, r := range text {
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+				b = append(b, c)
+			case 'A' <= c && c <= 'Z':
+				b = append(b, c+'a'-'A')
+			case c == '\'':
+				// Inside a word: skip it, joining "don't" into "dont".
+			default:
+				flush()
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-		case r == '\'' || r == '’':
-			// Inside a word: skip it, joining "don't" into "dont".
+			b = utf8.AppendRune(b, unicode.ToLower(r))
+		case r == '’':
 		default:
 			flush()
 		}
@@ -52,19 +72,24 @@ func words(text string, fn func(word string)) {
 
 // Stem reduces one lower-case word to its stem.
 func (a *Analyzer) Stem(word string) string {
+	return a.stem([]byte(word))
+}
+
+func (a *Analyzer) stem(word []byte) string {
 	a.mu.RLock()
-	s, ok := a.stems[word]
+	s, ok := a.stems[string(word)]
 	a.mu.RUnlock()
 	if ok {
 		return s
 	}
-	s = english.Stem(word, true)
+	w := string(word)
+	s = english.Stem(w, true)
 	if s == "" {
-		s = word
+		s = w
 	}
 	a.mu.Lock()
 	if len(a.stems) < maxCachedStems {
-		a.stems[strings.Clone(word)] = s
+		a.stems[w] = s
 	}
 	a.mu.Unlock()
 	return s
@@ -72,11 +97,11 @@ func (a *Analyzer) Stem(word string) string {
 
 // Terms calls fn with the stem of every searchable word of text, in order.
 func (a *Analyzer) Terms(text string, fn func(term string)) {
-	words(text, func(w string) {
-		if stopWords[w] {
+	words(text, func(w []byte) {
+		if stopWords[string(w)] {
 			return
 		}
-		fn(a.Stem(w))
+		fn(a.stem(w))
 	})
 }
 
@@ -102,9 +127,9 @@ func (q QueryTerms) Empty() bool { return q.Last == "" }
 // ParseQueryTerms analyses free text as typed into the search box.
 func (a *Analyzer) ParseQueryTerms(text string) QueryTerms {
 	var raws []string
-	words(text, func(w string) {
-		if !stopWords[w] {
-			raws = append(raws, w)
+	words(text, func(w []byte) {
+		if !stopWords[string(w)] {
+			raws = append(raws, string(w))
 		}
 	})
 	var q QueryTerms

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// config is everything the commands can be told, from flags or from
+// CONFIDE_* environment variables (a flag given on the command line wins).
+type config struct {
+	Addr            string
+	DB              string
+	Demo            bool
+	DemoTherapists  int
+	LogLevel        string
+	LogFormat       string
+	SiteName        string
+	CrisisLines     string
+	SyncInterval    time.Duration
+	ShutdownTimeout time.Duration
+
+	// demo command
+	Therapists int
+	Seed       uint64
+	AsOf       string
+}
+
+const defaultCrisisLines = "In an emergency call 999.|For urgent help call NHS 111.|Samaritans: 116 123 (free, 24 hours)."
+
+func (c *config) common(fs *flag.FlagSet) {
+	fs.StringVar(&c.DB, "db", "./confide.db", "path of the SQLite database file")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+}
+
+func (c *config) serveFlags(fs *flag.FlagSet) {
+	c.common(fs)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.BoolVar(&c.Demo, "demo", false, "fill an empty database with fictional demo profiles and mark the site as a demo")
+	fs.IntVar(&c.DemoTherapists, "demo-therapists", 2000, "number of demo profiles --demo creates")
+	fs.StringVar(&c.SiteName, "site-name", "Confide", "name of the service shown on every page")
+	fs.StringVar(&c.CrisisLines, "crisis-lines", defaultCrisisLines, "crisis signposting lines for the footer, separated by |")
+	fs.DurationVar(&c.SyncInterval, "sync-interval", 2*time.Second, "how often to pick up profile changes made by other processes")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests finish on shutdown")
+}
+
+func (c *config) demoFlags(fs *flag.FlagSet) {
+	c.common(fs)
+	fs.IntVar(&c.Therapists, "therapists", 2000, "number of profiles to generate")
+	fs.Uint64Var(&c.Seed, "seed", 1, "random seed; the same seed and date give the same profiles")
+	fs.StringVar(&c.AsOf, "as-of", "", "date the demo data is relative to, as YYYY-MM-DD (default today)")
+}
+
+// envName is the environment variable for a flag: --log-level is
+// CONFIDE_LOG_LEVEL.
+func envName(flagName string) string {
+	return "CONFIDE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags reads environment variables first, then the command line, so
+// that flags win.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", envName(f.Name), v, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return fs.Parse(args)
+}
+
+func (c *config) validate() error {
+	var errs []error
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat))
+	}
+	if c.DB == "" {
+		errs = append(errs, errors.New("--db must not be empty"))
+	}
+	if c.DemoTherapists < 0 || c.DemoTherapists > 2_000_000 {
+		errs = append(errs, errors.New("--demo-therapists must be from 0 to 2000000"))
+	}
+	if c.Therapists < 0 || c.Therapists > 2_000_000 {
+		errs = append(errs, errors.New("--therapists must be from 0 to 2000000"))
+	}
+	if c.SyncInterval < 0 {
+		errs = append(errs, errors.New("--sync-interval must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func usage(fs *flag.FlagSet, w io.Writer, synopsis string) func() {
+	return func() {
+		fmt.Fprintf(w, "%s\n\nOptions (each can also be set with the environment variable shown):\n", synopsis)
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(w, "  --%s (%s)\n        %s (default %q)\n", f.Name, envName(f.Name), f.Usage, f.DefValue)
+		})
+	}
+}

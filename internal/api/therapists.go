@@ -1,0 +1,257 @@
+package api
+
+import (
+	"math"
+	"net/http"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/geo"
+	"github.com/confide-org/confide/internal/search"
+	"github.com/confide-org/confide/internal/taxonomy"
+)
+
+type locationJSON struct {
+	District   string  `json:"district"`
+	Area       string  `json:"area"`
+	Lat        float64 `json:"lat"`
+	Lon        float64 `json:"lon"`
+	Wheelchair bool    `json:"wheelchair"`
+	Evenings   bool    `json:"evenings"`
+	Weekends   bool    `json:"weekends"`
+}
+
+type verificationJSON struct {
+	Status           string `json:"status"`
+	Body             string `json:"body"`
+	BodyName         string `json:"body_name"`
+	MembershipNumber string `json:"membership_number"`
+	Level            string `json:"level"`
+	VerifiedAt       string `json:"verified_at"`
+	NextCheckDue     string `json:"next_check_due"`
+}
+
+type therapistJSON struct {
+	ID                      int64            `json:"id"`
+	Slug                    string           `json:"slug"`
+	URL                     string           `json:"url"`
+	Name                    string           `json:"name"`
+	Headline                string           `json:"headline"`
+	DistanceKm              *float64         `json:"distance_km"`
+	Approaches              []string         `json:"approaches"`
+	Issues                  []string         `json:"issues"`
+	Formats                 []string         `json:"formats"`
+	ClientGroups            []string         `json:"client_groups"`
+	Languages               []string         `json:"languages"`
+	Gender                  *string          `json:"gender"`
+	FeeMinGBP               float64          `json:"fee_min_gbp"`
+	FeeMaxGBP               float64          `json:"fee_max_gbp"`
+	Concessions             bool             `json:"concessions"`
+	Availability            string           `json:"availability"`
+	AvailabilityConfirmedAt *time.Time       `json:"availability_confirmed_at"`
+	AcceptingNewClients     bool             `json:"accepting_new_clients"`
+	Locations               []locationJSON   `json:"locations"`
+	Verification            verificationJSON `json:"verification"`
+	Score                   *float64         `json:"score,omitempty"`
+}
+
+type facetJSON struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+	Count int    `json:"count"`
+}
+
+type placeJSON struct {
+	Kind         string   `json:"kind"`
+	Label        string   `json:"label"`
+	Lat          float64  `json:"lat"`
+	Lon          float64  `json:"lon"`
+	District     string   `json:"district,omitempty"`
+	Alternatives []string `json:"alternatives,omitempty"`
+}
+
+type searchJSON struct {
+	Total    int                    `json:"total"`
+	Page     int                    `json:"page"`
+	PerPage  int                    `json:"per_page"`
+	Sort     string                 `json:"sort"`
+	RadiusKm *float64               `json:"radius_km"`
+	Location *placeJSON             `json:"location"`
+	Results  []therapistJSON        `json:"results"`
+	Facets   map[string][]facetJSON `json:"facets"`
+}
+
+func (h *Handler) listTherapists(w http.ResponseWriter, r *http.Request) error {
+	q, err := h.Parser.Parse(r.URL.Query(), h.Now())
+	if err != nil {
+		return err
+	}
+	res := h.Index.Search(q)
+	out := searchJSON{Total: res.Total, Page: res.Page, PerPage: res.PerPage, Sort: res.Sort,
+		Results: make([]therapistJSON, 0, len(res.Hits)), Facets: map[string][]facetJSON{}}
+	if q.Point != nil {
+		rad := q.RadiusKm
+		out.RadiusKm = &rad
+		if q.Location != nil {
+			out.Location = &placeJSON{Kind: q.Location.Kind, Label: q.Location.Label, Lat: q.Location.Lat, Lon: q.Location.Lon, District: q.Location.Outcode, Alternatives: q.Location.Alternatives}
+		} else {
+			out.Location = &placeJSON{Kind: "point", Label: "the point you gave", Lat: q.Point.Lat, Lon: q.Point.Lon}
+		}
+	}
+	for _, hit := range res.Hits {
+		t := h.cardJSON(hit.Card, q.Now)
+		if hit.HasDistance {
+			d := roundKm(hit.DistanceKm)
+			t.DistanceKm = &d
+		}
+		if !q.Terms.Empty() {
+			s := math.Round(hit.Score*1e4) / 1e4
+			t.Score = &s
+		}
+		out.Results = append(out.Results, t)
+	}
+	for name, counts := range res.Facets {
+		list := make([]facetJSON, 0, len(counts))
+		for _, c := range counts {
+			list = append(list, facetJSON{Value: c.Value, Label: h.facetLabel(name, c.Value), Count: c.Count})
+		}
+		out.Facets[name] = list
+	}
+	// Searches can say what someone is going through: keep them out of
+	// shared caches.
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) facetLabel(facet, value string) string {
+	switch facet {
+	case search.FacetApproach:
+		return h.Tax.Label(taxonomy.Approach, value)
+	case search.FacetIssue:
+		return h.Tax.Label(taxonomy.Issue, value)
+	case search.FacetClient:
+		return h.Tax.Label(taxonomy.Client, value)
+	case search.FacetFormat:
+		return h.Tax.Label(taxonomy.Format, value)
+	case search.FacetLanguage:
+		return h.Tax.LanguageName(value)
+	}
+	return genderLabel(value)
+}
+
+// genderLabel turns a gender key back into words: "non-binary" → "Non-binary".
+func genderLabel(key string) string {
+	r, size := utf8.DecodeRuneInString(key)
+	return string(unicode.ToUpper(r)) + key[size:]
+}
+
+func roundKm(d float64) float64 { return math.Round(d*10) / 10 }
+
+func (h *Handler) cardJSON(c *search.Card, now time.Time) therapistJSON {
+	t := therapistJSON{
+		ID: c.ID, Slug: c.Slug, URL: "/therapists/" + c.Slug, Name: c.Name, Headline: c.Headline,
+		Approaches: nonNil(c.Approaches), Issues: nonNil(c.Issues), Formats: nonNil(c.Formats),
+		ClientGroups: nonNil(c.ClientGroups), Languages: nonNil(c.Languages),
+		FeeMinGBP: float64(c.FeeMinPence) / 100, FeeMaxGBP: float64(c.FeeMaxPence) / 100,
+		Concessions: c.Concessions, Availability: string(c.Availability),
+		AcceptingNewClients: directory.AcceptingNow(c.Availability, c.ConfirmedAt, now),
+		Locations:           locationsJSON(c.Locations),
+		Verification:        h.verificationJSON(directory.Verified, c.Membership, c.VerifiedAt, c.NextCheckDue),
+	}
+	if c.Gender != "" {
+		g := c.Gender
+		t.Gender = &g
+	}
+	if !c.ConfirmedAt.IsZero() {
+		at := c.ConfirmedAt.UTC()
+		t.AvailabilityConfirmedAt = &at
+	}
+	return t
+}
+
+func locationsJSON(locs []directory.Location) []locationJSON {
+	out := make([]locationJSON, 0, len(locs))
+	for _, l := range locs {
+		out = append(out, locationJSON{District: l.Outcode, Area: l.Area, Lat: l.Lat, Lon: l.Lon, Wheelchair: l.Wheelchair, Evenings: l.Evenings, Weekends: l.Weekends})
+	}
+	return out
+}
+
+func (h *Handler) verificationJSON(state directory.VerificationState, m directory.Membership, verifiedAt, due time.Time) verificationJSON {
+	v := verificationJSON{Status: string(state), Body: m.Body, MembershipNumber: m.Number, Level: m.Level}
+	if b, ok := h.Tax.Body(m.Body); ok {
+		v.BodyName = b.Name
+	}
+	if !verifiedAt.IsZero() {
+		v.VerifiedAt = verifiedAt.UTC().Format(time.DateOnly)
+	}
+	if !due.IsZero() {
+		v.NextCheckDue = due.UTC().Format(time.DateOnly)
+	}
+	return v
+}
+
+type membershipJSON struct {
+	Body             string `json:"body"`
+	BodyName         string `json:"body_name"`
+	MembershipNumber string `json:"membership_number"`
+	Level            string `json:"level"`
+}
+
+type profileJSON struct {
+	therapistJSON
+	StatementMarkdown string           `json:"statement_markdown"`
+	StatementHTML     string           `json:"statement_html"`
+	Memberships       []membershipJSON `json:"memberships"`
+}
+
+func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.Profiles.ProfileBySlug(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	now := h.Now()
+	if !p.IsPublic(now) {
+		// Not verified, unpublished or overdue: to the public it does not
+		// exist, and saying more would leak its state.
+		return errNotFound
+	}
+	card := &search.Card{
+		ID: p.ID, Slug: p.Slug, Name: p.DisplayName, Headline: p.Headline, Approaches: p.Approaches, Issues: p.Issues,
+		Formats: p.Formats, ClientGroups: p.ClientGroups, Languages: p.Languages, Gender: p.Gender,
+		FeeMinPence: p.FeeMinPence, FeeMaxPence: p.FeeMaxPence, Concessions: p.Concessions,
+		Availability: p.Availability, ConfirmedAt: p.AvailabilityConfirmedAt, Locations: p.Locations,
+		VerifiedAt: p.Verification.VerifiedAt, NextCheckDue: p.Verification.NextCheckDue,
+	}
+	card.Membership, _ = p.PrimaryMembership()
+	out := profileJSON{therapistJSON: h.cardJSON(card, now), StatementMarkdown: p.Statement, StatementHTML: string(h.Markup.Render(p.Statement))}
+	if near := r.URL.Query().Get("near"); near != "" {
+		if loc, err := h.Gaz.Resolve(near); err == nil {
+			if d, ok := nearest(loc.Point, p.Locations); ok {
+				out.DistanceKm = &d
+			}
+		}
+	}
+	for _, m := range p.Memberships {
+		mj := membershipJSON{Body: m.Body, MembershipNumber: m.Number, Level: m.Level}
+		if b, ok := h.Tax.Body(m.Body); ok {
+			mj.BodyName = b.Name
+		}
+		out.Memberships = append(out.Memberships, mj)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func nearest(p geo.Point, locs []directory.Location) (float64, bool) {
+	best, ok := math.Inf(1), false
+	for _, l := range locs {
+		if d := geo.HaversineKm(p, geo.Point{Lat: l.Lat, Lon: l.Lon}); d < best {
+			best, ok = d, true
+		}
+	}
+	return roundKm(best), ok
+}

@@ -1,0 +1,180 @@
+package search_test
+
+import (
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/confide-org/confide/internal/search"
+)
+
+func TestParseDefaultsAndValues(t *testing.T) {
+	f := newFixture(t)
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		query string
+		check func(t *testing.T, q search.Query)
+	}{
+		{"empty", "", func(t *testing.T, q search.Query) {
+			if q.Sort != search.SortRotation || q.Page != 1 || q.PerPage != 20 || q.RadiusKm != 16 || q.Point != nil || q.MaxFeePence != -1 {
+				t.Fatalf("defaults wrong: %+v", q)
+			}
+		}},
+		{"near sorts by distance", "near=m1", func(t *testing.T, q search.Query) {
+			if q.Sort != search.SortDistance || q.Location.Outcode != "M1" {
+				t.Fatalf("%+v", q)
+			}
+		}},
+		{"q sorts by relevance", "q=grief&near=M1", func(t *testing.T, q search.Query) {
+			if q.Sort != search.SortRelevance || q.Terms.Last != "grief" {
+				t.Fatalf("%+v", q)
+			}
+		}},
+		{"stop words only is no text", "q=the+of", func(t *testing.T, q search.Query) {
+			if !q.Terms.Empty() || q.Sort != search.SortRotation {
+				t.Fatalf("%+v", q)
+			}
+		}},
+		{"empty values are absent", "near=&approach=&radius_km=&page=", func(t *testing.T, q search.Query) {
+			if q.Point != nil || len(q.Approaches) != 0 || q.Page != 1 {
+				t.Fatalf("%+v", q)
+			}
+		}},
+		{"repeated values dedupe", "approach=cbt&approach=CBT&issue=anxiety&issue=depression", func(t *testing.T, q search.Query) {
+			if !slices.Equal(q.Approaches, []string{"cbt"}) || len(q.Issues) != 2 {
+				t.Fatalf("%+v", q)
+			}
+		}},
+		{"money", "max_fee=£45.50", func(t *testing.T, q search.Query) {
+			if q.MaxFeePence != 4550 {
+				t.Fatalf("max fee %d", q.MaxFeePence)
+			}
+		}},
+		{"gender folds", "gender=Non+Binary", func(t *testing.T, q search.Query) {
+			if !slices.Equal(q.Genders, []string{"non-binary"}) {
+				t.Fatalf("%v", q.Genders)
+			}
+		}},
+		{"lat lon", "lat=53.48&lon=-2.24&radius_km=5.5", func(t *testing.T, q search.Query) {
+			if q.Point == nil || q.Point.Lat != 53.48 || q.RadiusKm != 5.5 {
+				t.Fatalf("%+v", q)
+			}
+		}},
+		{"booleans", "concessions=1&accepting=on&wheelchair=TRUE", func(t *testing.T, q search.Query) {
+			if !q.Concessions || !q.Accepting || !q.Wheelchair {
+				t.Fatalf("%+v", q)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := url.ParseQuery(tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := f.parser.Parse(v, now)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.query, err)
+			}
+			tt.check(t, q)
+		})
+	}
+}
+
+func TestParseCollectsEveryError(t *testing.T) {
+	f := newFixture(t)
+	v, _ := url.ParseQuery("page=0&near=Atlantis&approach=nope&radius_km=500")
+	_, err := f.parser.Parse(v, time.Now())
+	pe, ok := search.AsParamErrors(err)
+	if !ok || len(pe) != 4 {
+		t.Fatalf("got %v, want four errors", err)
+	}
+	// Reported in parameter order, so the API's single error is stable.
+	var order []string
+	for _, e := range pe {
+		order = append(order, e.Param)
+	}
+	if !slices.Equal(order, []string{"near", "radius_km", "approach", "page"}) {
+		t.Fatalf("order %v", order)
+	}
+}
+
+// TestValuesRoundTrip checks that a parsed query written back as URL
+// parameters parses to the same query, so "next page" links keep filters.
+func TestValuesRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	for _, raw := range []string{
+		"near=Leeds&radius_km=40&format=online&approach=cbt&issue=anxiety&client=couples&language=pl&gender=woman&max_fee=60&concessions=true&accepting=true&wheelchair=true&q=grief+loss&sort=fee&page=3&per_page=10",
+		"lat=51.5&lon=-0.12",
+		"",
+	} {
+		v, _ := url.ParseQuery(raw)
+		q1, err := f.parser.Parse(v, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q2, err := f.parser.Parse(q1.Values(), now)
+		if err != nil {
+			t.Fatalf("re-parse %q: %v", q1.Values().Encode(), err)
+		}
+		if q1.Values().Encode() != q2.Values().Encode() || q1.Sort != q2.Sort || q1.Page != q2.Page {
+			t.Fatalf("round trip changed %q into %q", q1.Values().Encode(), q2.Values().Encode())
+		}
+	}
+}
+
+// FuzzParse feeds arbitrary query strings to the parser: it must never
+// panic, must return either a valid query or parameter errors with
+// messages, and a valid query must be searchable.
+func FuzzParse(f *testing.F) {
+	fx := newFixture(f)
+	ix := search.NewIndex(fx.tax, fx.an, func() time.Time { return indexTime })
+	if err := ix.Load(f.Context(), sliceSource(fx.gen.Generate(200, 3, indexTime))); err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{
+		"near=M1&radius_km=10&approach=psychodynamic&sort=distance",
+		"q=grie&format=online&format=phone",
+		"lat=53.1&lon=-1&wheelchair=true&page=2&per_page=5",
+		"max_fee=£40.5&accepting=1&language=pl&gender=Non-binary",
+		"near=st+albans&issue=anxiety&issue=depression&sort=fee",
+		"radius_km=1e9&page=-3&q=%00%FF",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, err := fx.parser.Parse(v, indexTime)
+		if err != nil {
+			pe, ok := search.AsParamErrors(err)
+			if !ok || len(pe) == 0 {
+				t.Fatalf("error is not ParamErrors: %v", err)
+			}
+			for _, e := range pe {
+				if e.Param == "" || e.Message == "" || len(e.Suggestions) > 3 {
+					t.Fatalf("bad error %+v", e)
+				}
+			}
+			return
+		}
+		if q.Page < 1 || q.PerPage < 1 || q.PerPage > search.MaxPerPage || q.RadiusKm < search.MinRadiusKm || q.RadiusKm > search.MaxRadiusKm {
+			t.Fatalf("out-of-range query accepted: %+v", q)
+		}
+		if q.Sort == search.SortDistance && q.Point == nil {
+			t.Fatal("distance sort without a point")
+		}
+		if q.Sort == search.SortRelevance && q.Terms.Empty() {
+			t.Fatal("relevance sort without words")
+		}
+		res := ix.Search(q)
+		if len(res.Hits) > q.PerPage || res.Total < len(res.Hits) {
+			t.Fatalf("result does not fit the query: %d hits, total %d", len(res.Hits), res.Total)
+		}
+	})
+}

@@ -1,0 +1,94 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/confide-org/confide/internal/directory"
+)
+
+// ChangeFeed is the store's record of changed profiles.
+type ChangeFeed interface {
+	ChangesSince(ctx context.Context, seq int64, limit int) ([]directory.Change, error)
+	ProfileByID(ctx context.Context, id int64) (*directory.Profile, error)
+}
+
+// Syncer keeps an index current with changes made by other processes (a
+// `confide demo` run against a live database, or another replica), and
+// sweeps out profiles whose checks fall overdue. Changes made through this
+// process's directory.Service reach the index at once; the syncer is the
+// safety net that makes every process converge.
+type Syncer struct {
+	Index    *Index
+	Feed     ChangeFeed
+	Interval time.Duration
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// syncBatch bounds one read of the change feed.
+const syncBatch = 1000
+
+// Run polls until ctx is cancelled.
+func (s *Syncer) Run(ctx context.Context) {
+	t := time.NewTicker(s.Interval)
+	defer t.Stop()
+	lastSweep := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.Step(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Error("search index sync", "err", err)
+		} else if n > 0 {
+			s.Log.Info("search index synced", "changes", n, "seq", s.Index.Seq())
+		}
+		if now := s.Now(); now.Sub(lastSweep) >= time.Minute {
+			lastSweep = now
+			if n := s.Index.Sweep(now); n > 0 {
+				s.Log.Info("search index swept overdue profiles", "removed", n)
+			}
+		}
+	}
+}
+
+// Step applies every pending change and returns how many it applied.
+func (s *Syncer) Step(ctx context.Context) (int, error) {
+	applied := 0
+	for {
+		changes, err := s.Feed.ChangesSince(ctx, s.Index.Seq(), syncBatch)
+		if err != nil {
+			return applied, err
+		}
+		if len(changes) == 0 {
+			return applied, nil
+		}
+		for _, c := range changes {
+			p, err := s.Feed.ProfileByID(ctx, c.ProfileID)
+			switch {
+			case errors.Is(err, directory.ErrNotFound):
+				s.Index.ProfileDeleted(c.ProfileID)
+			case err != nil:
+				return applied, fmt.Errorf("sync profile %d: %w", c.ProfileID, err)
+			default:
+				s.Index.ProfileSaved(p)
+			}
+			s.Index.advance(c.Seq)
+			applied++
+		}
+	}
+}
+
+// advance records that the index reflects the change feed up to seq.
+func (ix *Index) advance(seq int64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if seq > ix.seq {
+		ix.seq = seq
+	}
+}

@@ -1,0 +1,84 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/confide-org/confide/internal/search"
+	"github.com/confide-org/confide/internal/taxonomy"
+)
+
+type homePage struct {
+	layout
+	Total      int
+	Issues     []term
+	Approaches []term
+}
+
+// everything is the unfiltered search whose facets give the counts shown
+// when browsing.
+func (h *Handler) everything() search.Result {
+	q := search.NewQuery(h.Now())
+	q.PerPage = 1
+	return h.Index.Search(q)
+}
+
+func (h *Handler) showHome(w http.ResponseWriter, r *http.Request) error {
+	res := h.everything()
+	page := homePage{layout: h.layout("Find a verified counsellor or psychotherapist", ""), Total: res.Total,
+		Issues:     h.terms(taxonomy.Issue, res.Facets[search.FacetIssue]),
+		Approaches: h.terms(taxonomy.Approach, res.Facets[search.FacetApproach])}
+	page.Description = "Find a counsellor or psychotherapist whose professional membership has been checked, near you or online."
+	return h.render(w, r, http.StatusOK, "home", page)
+}
+
+type termsPage struct {
+	layout
+	Heading, Intro, Param string
+	Terms                 []term
+}
+
+func (h *Handler) listTherapies(w http.ResponseWriter, r *http.Request) error {
+	res := h.everything()
+	page := termsPage{layout: h.layout("Types of therapy", "therapies"), Heading: "Types of therapy",
+		Intro: "The main approaches to counselling and psychotherapy, and how many verified therapists offer each.",
+		Param: "/search?approach=", Terms: h.terms(taxonomy.Approach, res.Facets[search.FacetApproach])}
+	return h.render(w, r, http.StatusOK, "terms", page)
+}
+
+func (h *Handler) listIssues(w http.ResponseWriter, r *http.Request) error {
+	res := h.everything()
+	page := termsPage{layout: h.layout("What therapy can help with", "issues"), Heading: "What therapy can help with",
+		Intro: "Issues people bring to therapy, and how many verified therapists work with each.",
+		Param: "/search?issue=", Terms: h.terms(taxonomy.Issue, res.Facets[search.FacetIssue])}
+	return h.render(w, r, http.StatusOK, "terms", page)
+}
+
+type aboutPage struct {
+	layout
+	Bodies          []taxonomy.Body
+	TaxonomyVersion string
+}
+
+func (h *Handler) showAbout(w http.ResponseWriter, r *http.Request) error {
+	page := aboutPage{layout: h.layout("About", "about"), Bodies: h.Tax.Bodies, TaxonomyVersion: h.Tax.Version}
+	return h.render(w, r, http.StatusOK, "about", page)
+}
+
+func (h *Handler) showNotFound(w http.ResponseWriter, r *http.Request) error {
+	return errPageNotFound
+}
+
+// staticHandler serves the embedded stylesheet and any other assets with a
+// day's caching.
+func staticHandler() http.Handler {
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the embed directive guarantees the directory
+	}
+	files := http.FileServerFS(sub)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(w, r)
+	})
+}

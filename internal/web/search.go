@@ -1,0 +1,464 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/confide-org/confide/internal/geo"
+	"github.com/confide-org/confide/internal/search"
+	"github.com/confide-org/confide/internal/taxonomy"
+)
+
+type option struct {
+	Param, Value, Label, InputID string
+	// Count is the facet count, or -1 to show none.
+	Count    int
+	Selected bool
+}
+
+type selectBox struct {
+	ID, Name, Label string
+	Options         []option
+}
+
+type filterGroup struct {
+	ID, Legend, Error string
+	Open              bool
+	Options           []option
+	Select            *selectBox
+}
+
+type link struct{ Text, URL string }
+
+type resultCard struct {
+	Name, Headline, URL string
+	Verified            string
+	Distance, Where     string
+	Formats, Fees       string
+	Availability        string
+	Fresh               bool
+	Approaches, Issues  []string
+}
+
+type noResults struct {
+	Reason string
+	Links  []link
+}
+
+// searchForm is the visitor's input exactly as typed, so that a page with
+// errors shows it back unchanged.
+type searchForm struct {
+	Near, Q           string
+	Lat, Lon, PerPage string
+}
+
+type searchPage struct {
+	layout
+	Form        searchForm
+	Errors      []errorItem
+	FieldError  map[string]string
+	Suggestions []link
+	Location    *geo.Location
+	AltURLs     []string
+	Radii       []option
+	Sorts       []option
+	Sort        string
+	Summary     string
+	Results     []resultCard
+	Page, Pages int
+	PrevURL     string
+	NextURL     string
+	NoResults   noResults
+	Groups      []filterGroup
+}
+
+// radiusChoices are offered in miles, sent in kilometres.
+var radiusChoices = []struct {
+	km    string
+	miles int
+}{{"1.6", 1}, {"3.2", 2}, {"8", 5}, {"16", 10}, {"24", 15}, {"40", 25}, {"80", 50}, {"160", 100}}
+
+var feeChoices = []int{30, 40, 50, 60, 70, 80, 100}
+
+func (h *Handler) showSearch(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	if strings.TrimSpace(v.Get("near")) != "" {
+		// The form carries a map point as hidden lat and lon; a town typed
+		// into the box replaces it. (The API, stricter, refuses both.)
+		v.Del("lat")
+		v.Del("lon")
+	}
+	now := h.Now()
+	page := searchPage{
+		layout:     h.layout("Find a therapist", "search"),
+		Form:       searchForm{Near: v.Get("near"), Q: v.Get("q"), Lat: v.Get("lat"), Lon: v.Get("lon"), PerPage: v.Get("per_page")},
+		FieldError: map[string]string{},
+	}
+	page.Description = "Search verified counsellors and psychotherapists by town or postcode, issue, therapy, fees and availability."
+	q, err := h.Parser.Parse(v, now)
+	status := http.StatusOK
+	var res search.Result
+	if err != nil {
+		pe, ok := search.AsParamErrors(err)
+		if !ok {
+			return err
+		}
+		status = http.StatusBadRequest
+		page.Title = "Error: Find a therapist"
+		for _, e := range pe {
+			page.Errors = append(page.Errors, errorItem{Field: fieldID(e.Param), Message: e.Message})
+			page.FieldError[e.Param] = e.Message
+			if e.Param == "near" {
+				for _, s := range e.Suggestions {
+					alt := cloneValues(v)
+					alt.Set("near", s)
+					page.Suggestions = append(page.Suggestions, link{Text: s, URL: "/search?" + alt.Encode()})
+				}
+			}
+		}
+		for _, p := range []string{"lat", "lon"} {
+			if page.FieldError["near"] == "" && page.FieldError[p] != "" {
+				page.FieldError["near"] = page.FieldError[p]
+			}
+		}
+	} else {
+		res = h.Index.Search(q)
+		page.Location = q.Location
+		if q.Location != nil {
+			for _, a := range q.Location.Alternatives {
+				alt := q.Values()
+				alt.Set("near", a)
+				alt.Del("page")
+				page.AltURLs = append(page.AltURLs, "/search?"+alt.Encode())
+			}
+		}
+		h.fillResults(&page, q, res, now)
+	}
+	page.Radii = radiusOptions(v.Get("radius_km"))
+	page.Sorts = sortOptions(q, v.Get("sort"))
+	page.Groups = h.filterGroups(v, res.Facets, page.FieldError)
+	w.Header().Set("Cache-Control", "no-store")
+	return h.render(w, r, status, "search", page)
+}
+
+// errorItem is one entry of the error summary, linking to its field.
+type errorItem struct{ Field, Message string }
+
+// fieldID is the id of the input a parameter's error should link to.
+func fieldID(param string) string {
+	switch param {
+	case "near", "q", "radius_km", "sort":
+		return param
+	case "max_fee":
+		return "f-fees-max"
+	case "lat", "lon":
+		return "near"
+	case "page", "per_page":
+		return "results-summary"
+	}
+	return "f-" + param
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vals := range v {
+		out[k] = slices.Clone(vals)
+	}
+	return out
+}
+
+func (h *Handler) fillResults(page *searchPage, q search.Query, res search.Result, now time.Time) {
+	page.Sort = res.Sort
+	page.Summary = h.summary(q, res.Total)
+	page.Page = q.Page
+	page.Pages = (res.Total + q.PerPage - 1) / q.PerPage
+	pageURL := func(n int) string {
+		v := q.Values()
+		v.Del("page")
+		if n > 1 {
+			v.Set("page", strconv.Itoa(n))
+		}
+		return "/search?" + v.Encode()
+	}
+	if q.Page > 1 {
+		page.PrevURL = pageURL(min(q.Page-1, max(page.Pages, 1)))
+	}
+	if q.Page < page.Pages {
+		page.NextURL = pageURL(q.Page + 1)
+	}
+	for _, hit := range res.Hits {
+		page.Results = append(page.Results, h.card(hit, q, now))
+	}
+	if res.Total == 0 {
+		page.NoResults = h.noResults(q)
+	} else if len(res.Hits) == 0 {
+		page.NoResults = noResults{Reason: fmt.Sprintf("There are only %d pages of results.", page.Pages), Links: []link{{"Go to the first page", pageURL(1)}}}
+	}
+}
+
+func (h *Handler) card(hit search.Hit, q search.Query, now time.Time) resultCard {
+	c := hit.Card
+	rc := resultCard{
+		Name: c.Name, Headline: c.Headline, URL: "/therapists/" + c.Slug,
+		Fees:         formatFees(c.FeeMinPence, c.FeeMaxPence, c.Concessions),
+		Availability: availabilityText(c.Availability, c.ConfirmedAt, now),
+		Fresh:        !c.ConfirmedAt.IsZero() && now.Sub(c.ConfirmedAt) <= 30*24*time.Hour,
+	}
+	if q.Near != "" {
+		rc.URL += "?" + url.Values{"near": {q.Near}}.Encode()
+	}
+	body := c.Membership.Body
+	if b, ok := h.Tax.Body(body); ok {
+		body = b.Abbreviation
+	}
+	rc.Verified = fmt.Sprintf("Verified: %s, checked %s", body, formatDate(c.VerifiedAt))
+	if hit.HasDistance {
+		rc.Distance = formatDistance(hit.DistanceKm)
+	}
+	rc.Where = whereText(c)
+	var formats []string
+	for _, f := range c.Formats {
+		formats = append(formats, h.Tax.Label(taxonomy.Format, f))
+	}
+	rc.Formats = strings.Join(formats, ", ")
+	for _, s := range c.Approaches[:min(3, len(c.Approaches))] {
+		rc.Approaches = append(rc.Approaches, h.Tax.Label(taxonomy.Approach, s))
+	}
+	for _, s := range c.Issues[:min(4, len(c.Issues))] {
+		rc.Issues = append(rc.Issues, h.Tax.Label(taxonomy.Issue, s))
+	}
+	return rc
+}
+
+// whereText names the practice areas, never a street: "Leeds (LS1)".
+func whereText(c *search.Card) string {
+	if len(c.Locations) == 0 {
+		return "Works remotely only"
+	}
+	var areas []string
+	for _, l := range c.Locations {
+		areas = append(areas, fmt.Sprintf("%s (%s)", l.Area, l.Outcode))
+	}
+	return strings.Join(areas, "; ")
+}
+
+// summary describes the results in a sentence: "148 therapists within 10
+// miles of Leeds (LS1) who work with anxiety".
+func (h *Handler) summary(q search.Query, total int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s", total, plural(total, "therapist", "therapists"))
+	if q.Point != nil {
+		place := "the point you chose"
+		if q.Location != nil {
+			place = q.Location.Label
+		}
+		fmt.Fprintf(&b, " within %s of %s", formatRadius(q.RadiusKm), place)
+		if slices.Contains(q.Formats, taxonomy.FormatOnline) || slices.Contains(q.Formats, taxonomy.FormatPhone) {
+			b.WriteString(" or working remotely")
+		}
+	}
+	if len(q.Issues) > 0 {
+		var labels []string
+		for _, s := range q.Issues {
+			labels = append(labels, strings.ToLower(h.Tax.Label(taxonomy.Issue, s)))
+		}
+		fmt.Fprintf(&b, " who work with %s", joinAnd(labels))
+	}
+	if len(q.Approaches) > 0 {
+		var labels []string
+		for _, s := range q.Approaches {
+			labels = append(labels, h.Tax.Label(taxonomy.Approach, s))
+		}
+		fmt.Fprintf(&b, " offering %s", joinOr(labels))
+	}
+	if q.Text != "" {
+		fmt.Fprintf(&b, " matching “%s”", q.Text)
+	}
+	return b.String()
+}
+
+// noResults explains an empty answer and offers the two relaxations that
+// most often help: a wider radius and including online sessions.
+func (h *Handler) noResults(q search.Query) noResults {
+	nr := noResults{Reason: "No verified therapists match all of your choices."}
+	if q.Point != nil {
+		place := "there"
+		if q.Location != nil {
+			place = q.Location.Label
+		}
+		nr.Reason = fmt.Sprintf("No verified therapists within %s of %s match all of your choices.", formatRadius(q.RadiusKm), place)
+		if q.RadiusKm < search.MaxRadiusKm {
+			wider := min(search.MaxRadiusKm, q.RadiusKm*2.5)
+			v := q.Values()
+			v.Del("page")
+			v.Set("radius_km", strconv.FormatFloat(wider, 'f', -1, 64))
+			nr.Links = append(nr.Links, link{"Search within " + formatRadius(wider) + " instead", "/search?" + v.Encode()})
+		}
+		if !slices.Contains(q.Formats, taxonomy.FormatOnline) {
+			v := q.Values()
+			v.Del("page")
+			if len(q.Formats) == 0 {
+				v.Add("format", taxonomy.FormatInPerson)
+			}
+			v.Add("format", taxonomy.FormatOnline)
+			nr.Links = append(nr.Links, link{"Include therapists who work online", "/search?" + v.Encode()})
+		}
+	}
+	if q.Text != "" {
+		v := q.Values()
+		v.Del("q")
+		v.Del("page")
+		v.Del("sort")
+		nr.Links = append(nr.Links, link{"Search without the keywords “" + q.Text + "”", "/search?" + v.Encode()})
+	}
+	if len(nr.Links) < 2 && (len(q.Issues)+len(q.Approaches)+len(q.Clients)+len(q.Languages)+len(q.Genders) > 0 || q.Accepting || q.Concessions || q.Wheelchair || q.MaxFeePence >= 0) {
+		v := url.Values{}
+		if q.Near != "" {
+			v.Set("near", q.Near)
+		}
+		nr.Links = append(nr.Links, link{"Clear all filters", "/search?" + v.Encode()})
+	}
+	return nr
+}
+
+func radiusOptions(current string) []option {
+	var out []option
+	found := false
+	for _, c := range radiusChoices {
+		sel := current == c.km || (current == "" && c.km == "16")
+		found = found || sel
+		label := fmt.Sprintf("Within %d miles", c.miles)
+		if c.miles == 1 {
+			label = "Within 1 mile"
+		}
+		out = append(out, option{Value: c.km, Label: label, Selected: sel})
+	}
+	if !found {
+		out = append(out, option{Value: current, Label: "Within " + current + " km", Selected: true})
+	}
+	return out
+}
+
+func sortOptions(q search.Query, current string) []option {
+	out := []option{{Value: "", Label: "Recommended", Selected: current == ""}}
+	if q.Point != nil || current == search.SortDistance {
+		out = append(out, option{Value: search.SortDistance, Label: "Nearest first", Selected: current == search.SortDistance})
+	}
+	if !q.Terms.Empty() || current == search.SortRelevance {
+		out = append(out, option{Value: search.SortRelevance, Label: "Best match for keywords", Selected: current == search.SortRelevance})
+	}
+	out = append(out, option{Value: search.SortFee, Label: "Lowest fee first", Selected: current == search.SortFee})
+	return out
+}
+
+// filterGroups builds the filter form: every group in a fixed order, each
+// option with its facet count. Options nobody offers are left out unless
+// selected, so the lists stay short.
+func (h *Handler) filterGroups(v url.Values, facets map[string][]search.FacetCount, fieldErr map[string]string) []filterGroup {
+	selected := func(param string) map[string]bool {
+		m := map[string]bool{}
+		for _, s := range v[param] {
+			m[strings.ToLower(strings.TrimSpace(s))] = true
+		}
+		return m
+	}
+	counts := func(facet string) map[string]int {
+		m := map[string]int{}
+		for _, c := range facets[facet] {
+			m[c.Value] = c.Count
+		}
+		return m
+	}
+	vocab := func(param, facet string, kind taxonomy.Kind, legend string) filterGroup {
+		sel, cnt := selected(param), counts(facet)
+		g := filterGroup{ID: "f-" + param, Legend: legend, Error: fieldErr[param]}
+		for _, t := range h.Tax.Terms(kind) {
+			n, has := cnt[t.Slug]
+			if facets == nil {
+				n = -1
+			}
+			if facets != nil && !has && !sel[t.Slug] {
+				continue
+			}
+			g.Options = append(g.Options, option{Param: param, Value: t.Slug, Label: t.Label, InputID: "f-" + param + "-" + t.Slug, Count: n, Selected: sel[t.Slug]})
+			g.Open = g.Open || sel[t.Slug]
+		}
+		g.Open = g.Open || g.Error != ""
+		return g
+	}
+	open := func(g filterGroup) filterGroup { g.Open = true; return g }
+
+	groups := []filterGroup{
+		open(vocab("format", search.FacetFormat, taxonomy.Format, "How you would like to meet")),
+		vocab("approach", search.FacetApproach, taxonomy.Approach, "Therapy approach"),
+		vocab("issue", search.FacetIssue, taxonomy.Issue, "What you would like help with"),
+		vocab("client", search.FacetClient, taxonomy.Client, "Who it is for"),
+	}
+
+	fees := filterGroup{ID: "f-fees", Legend: "Fees", Error: fieldErr["max_fee"]}
+	maxFee := strings.TrimPrefix(strings.TrimSpace(v.Get("max_fee")), "£")
+	box := &selectBox{ID: "f-fees-max", Name: "max_fee", Label: "Most you can pay a session"}
+	box.Options = append(box.Options, option{Value: "", Label: "Any amount", Selected: maxFee == ""})
+	found := maxFee == ""
+	for _, f := range feeChoices {
+		s := strconv.Itoa(f)
+		box.Options = append(box.Options, option{Value: s, Label: "£" + s, Selected: maxFee == s})
+		found = found || maxFee == s
+	}
+	if !found {
+		box.Options = append(box.Options, option{Value: maxFee, Label: maxFee, Selected: true})
+	}
+	fees.Select = box
+	fees.Options = []option{boolOption(v, "concessions", "Offers concessions or low-cost places", fees.ID)}
+	fees.Open = maxFee != "" || fees.Options[0].Selected || fees.Error != ""
+	groups = append(groups, fees)
+
+	lang := filterGroup{ID: "f-language", Legend: "Language", Error: fieldErr["language"]}
+	selLang := selected("language")
+	for _, c := range facets[search.FacetLanguage] {
+		lang.Options = append(lang.Options, option{Param: "language", Value: c.Value, Label: h.Tax.LanguageName(c.Value), InputID: "f-language-" + c.Value, Count: c.Count, Selected: selLang[c.Value]})
+	}
+	slices.SortStableFunc(lang.Options, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
+	lang.Open = len(selLang) > 0 || lang.Error != ""
+	groups = append(groups, lang)
+
+	gender := filterGroup{ID: "f-gender", Legend: "Therapist's gender", Error: fieldErr["gender"]}
+	selGender := map[string]bool{}
+	for _, s := range v["gender"] {
+		selGender[search.GenderKey(s)] = true
+	}
+	for _, c := range facets[search.FacetGender] {
+		gender.Options = append(gender.Options, option{Param: "gender", Value: c.Value, Label: genderLabel(c.Value), InputID: "f-gender-" + c.Value, Count: c.Count, Selected: selGender[c.Value]})
+	}
+	gender.Open = len(selGender) > 0 || gender.Error != ""
+	groups = append(groups, gender)
+
+	avail := filterGroup{ID: "f-accepting", Legend: "Availability", Error: fieldErr["accepting"],
+		Options: []option{boolOption(v, "accepting", "Accepting new clients (confirmed in the last 30 days)", "f-accepting")}}
+	avail.Open = avail.Options[0].Selected || avail.Error != ""
+	access := filterGroup{ID: "f-wheelchair", Legend: "Access", Error: fieldErr["wheelchair"],
+		Options: []option{boolOption(v, "wheelchair", "Wheelchair-accessible practice", "f-wheelchair")}}
+	access.Open = access.Options[0].Selected || access.Error != ""
+	return append(groups, avail, access)
+}
+
+func boolOption(v url.Values, param, label, group string) option {
+	s := strings.ToLower(v.Get(param))
+	return option{Param: param, Value: "true", Label: label, InputID: group + "-" + param, Count: -1,
+		Selected: s == "true" || s == "1" || s == "yes" || s == "on"}
+}
+
+// genderLabel turns a gender key back into words: "non-binary" →
+// "Non-binary".
+func genderLabel(key string) string {
+	if key == "" {
+		return key
+	}
+	r := []rune(key)
+	return strings.ToUpper(string(r[0])) + string(r[1:])
+}
