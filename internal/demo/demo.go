@@ -19,6 +19,7 @@ import (
 // Generator makes demo profiles.
 type Generator struct {
 	tax        *taxonomy.Taxonomy
+	gaz        *geo.Gazetteer
 	districts  []geo.District
 	cumWeight  []int // cumulative postcode counts, for weighted picks
 	byArea     map[string][]geo.District
@@ -68,7 +69,7 @@ func (w weighted) pickN(r *rand.Rand, n int) []string {
 // like real demand: each district is chosen in proportion to its number of
 // postcodes, a proxy for population.
 func NewGenerator(tax *taxonomy.Taxonomy, gaz *geo.Gazetteer) (*Generator, error) {
-	g := &Generator{tax: tax, byArea: make(map[string][]geo.District)}
+	g := &Generator{tax: tax, gaz: gaz, byArea: make(map[string][]geo.District)}
 	total := 0
 	for _, d := range gaz.Districts() {
 		if d.Postcodes <= 0 {
@@ -210,8 +211,13 @@ func (g *Generator) one(r *rand.Rand, day time.Time, used map[string]int) *direc
 	default:
 		p.Availability = directory.Full
 	}
-	if chance(r, 0.95) {
-		p.AvailabilityConfirmedAt = day.Add(-time.Duration(r.IntN(75*24)) * time.Hour)
+	// Most therapists confirm availability within the month; some let it
+	// lapse, and the site says so.
+	switch x := r.Float64(); {
+	case x < 0.78:
+		p.AvailabilityConfirmedAt = day.Add(-time.Duration(r.IntN(29*24)) * time.Hour)
+	case x < 0.96:
+		p.AvailabilityConfirmedAt = day.Add(-time.Duration(30*24+r.IntN(90*24)) * time.Hour)
 	}
 
 	body := g.body(r, area, p.Approaches)
@@ -440,4 +446,11 @@ func (g *Generator) Load(ctx context.Context, dst Inserter, v directory.Validato
 		}
 	}
 	return nil
+}
+
+// Normalize tidies a generated profile exactly as the directory would
+// before storing it (districts, in-person format), for callers that index
+// generated profiles without a database.
+func (g *Generator) Normalize(p *directory.Profile) {
+	directory.Validator{Tax: g.tax, Gaz: g.gaz}.Normalize(p)
 }

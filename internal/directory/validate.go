@@ -351,9 +351,8 @@ func Slugify(name string) string {
 	if len(s) > MaxSlugLen-6 {
 		s = strings.TrimSuffix(s[:MaxSlugLen-6], "-")
 	}
-	for len(s) < MinSlugLen {
-		s += "-x"
-		s = strings.TrimPrefix(s, "-")
+	if len(s) < MinSlugLen {
+		s = strings.TrimPrefix(s+"-therapist", "-")
 	}
 	return s
 }

@@ -64,6 +64,7 @@ func Closest(input string, cands []Candidate, n, maxDist int) []string {
 	type scored struct {
 		value string
 		score int
+		tie   int
 		order int
 	}
 	best := make(map[string]scored)
@@ -74,6 +75,7 @@ func Closest(input string, cands []Candidate, n, maxDist int) []string {
 		case text == input:
 			score = 0
 		case strings.HasPrefix(text, input) && len([]rune(input)) >= 2:
+			// Still typing.
 			score = 1
 		default:
 			// Compare against the candidate's prefix of similar length as
@@ -87,8 +89,14 @@ func Closest(input string, cands []Candidate, n, maxDist int) []string {
 			}
 			score = d + 1
 		}
-		if prev, ok := best[c.Value]; !ok || score < prev.score {
-			best[c.Value] = scored{c.Value, score, i}
+		// Among equals, prefer a candidate the input starts with: a key
+		// pressed once too often ("M70" for "M7").
+		tie := 1
+		if strings.HasPrefix(input, text) {
+			tie = 0
+		}
+		if prev, ok := best[c.Value]; !ok || score < prev.score || (score == prev.score && tie < prev.tie) {
+			best[c.Value] = scored{c.Value, score, tie, i}
 		}
 	}
 	list := make([]scored, 0, len(best))
@@ -98,6 +106,9 @@ func Closest(input string, cands []Candidate, n, maxDist int) []string {
 	sort.Slice(list, func(i, j int) bool {
 		if list[i].score != list[j].score {
 			return list[i].score < list[j].score
+		}
+		if list[i].tie != list[j].tie {
+			return list[i].tie < list[j].tie
 		}
 		return list[i].order < list[j].order
 	})

@@ -295,16 +295,16 @@ func FormatPostcode(s string) (string, bool) {
 
 // Resolve understands input as, in this order: a full postcode (resolved to
 // its district's centroid), a postcode sector ("M1 4"), a postcode district,
-// or a place name (case, spacing, full stops and "Saint"/"St" do not
-// matter; "Name, County" picks one of several places of that name).
+// or a place name (case, spacing, full stops, hyphens and "Saint"/"St" do
+// not matter; "Name, County" picks one of several places of that name).
 //
 // When several places share a name, Resolve takes the one with the most
 // postcode units within 5 km (the built-up one), and lists the others as
-// Alternatives. A place whose name merely begins with the input as a whole
-// word ("Newcastle" → "Newcastle upon Tyne") is preferred to an exact match
-// only when it is at least four times as built up, so "Newcastle" finds the
-// city rather than the small town in County Down, while "Manchester" stays
-// Manchester.
+// Alternatives. A place whose full name is the input followed by a linking
+// word ("Newcastle upon Tyne", "Stoke-on-Trent") is preferred to an exact
+// match only when it is at least four times as built up, so "Newcastle"
+// finds the city rather than the small town in County Down, while
+// "Manchester" stays Manchester and "St Andrews" is not a quay in Hull.
 //
 // Input that matches nothing gives an *UnknownLocationError with up to three
 // suggestions.
@@ -376,11 +376,15 @@ func (g *Gazetteer) resolvePlace(input string) (Location, bool) {
 	}
 	best := g.heaviest(exact)
 	if county == "" {
-		// Whole-word prefix matches: "newcastle" → "newcastle upon tyne".
+		// Names that continue with a linking word: "newcastle" →
+		// "newcastle upon tyne", "stoke" → "stoke on trent".
 		lo := sort.Search(len(g.names), func(k int) bool { return g.names[k].norm >= norm+" " })
 		var prefixed []int
 		for k := lo; k < len(g.names) && strings.HasPrefix(g.names[k].norm, norm+" "); k++ {
-			prefixed = append(prefixed, g.names[k].place)
+			rest := strings.TrimPrefix(g.names[k].norm, norm+" ")
+			if link, _, _ := strings.Cut(rest, " "); linkingWords[link] {
+				prefixed = append(prefixed, g.names[k].place)
+			}
 		}
 		if p := g.heaviest(prefixed); p >= 0 && (best < 0 || g.places[p].Weight >= 4*g.places[best].Weight) {
 			best = p
@@ -399,6 +403,9 @@ func (g *Gazetteer) resolvePlace(input string) (Location, bool) {
 	}
 	return loc, true
 }
+
+// linkingWords join a town's short name to the rest of its full name.
+var linkingWords = map[string]bool{"upon": true, "under": true, "on": true, "in": true, "by": true, "le": true, "next": true}
 
 // heaviest picks the most built-up place of a set; ties keep file order.
 func (g *Gazetteer) heaviest(idx []int) int {
@@ -421,11 +428,27 @@ func (g *Gazetteer) placeLabel(i int) string {
 }
 
 func (g *Gazetteer) unknownPostcode(input, outcode string) error {
-	var cands []fuzzy.Candidate
+	// Districts of the same postcode area come first, so "M70" suggests
+	// "M7" before "B70".
+	var same, other []fuzzy.Candidate
 	for _, oc := range g.outcodes {
-		cands = append(cands, fuzzy.Candidate{Text: oc, Value: oc})
+		c := fuzzy.Candidate{Text: oc, Value: oc}
+		if postcodeArea(oc) == postcodeArea(outcode) {
+			same = append(same, c)
+		} else {
+			other = append(other, c)
+		}
 	}
-	return &UnknownLocationError{Input: input, Suggestions: fuzzy.Closest(outcode, cands, 3, 1)}
+	return &UnknownLocationError{Input: input, Suggestions: fuzzy.Closest(outcode, append(same, other...), 3, 1)}
+}
+
+// postcodeArea is the leading letters of an outward code: "SW" of "SW1A".
+func postcodeArea(outcode string) string {
+	i := strings.IndexAny(outcode, "0123456789")
+	if i < 0 {
+		return outcode
+	}
+	return outcode[:i]
 }
 
 func (g *Gazetteer) suggestPlaces(input string) []string {

@@ -11,6 +11,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -78,6 +79,25 @@ type Card struct {
 	Membership   directory.Membership
 	VerifiedAt   time.Time
 	NextCheckDue time.Time
+
+	genderKeys []string // GenderKey(Gender) as a one-value facet list
+}
+
+// values lists the card's values of facet f.
+func (c *Card) values(f facet) []string {
+	switch f {
+	case fApproach:
+		return c.Approaches
+	case fIssue:
+		return c.Issues
+	case fFormat:
+		return c.Formats
+	case fClient:
+		return c.ClientGroups
+	case fLanguage:
+		return c.Languages
+	}
+	return c.genderKeys
 }
 
 // Field weights for free-text scoring: a word in the name counts three
@@ -158,6 +178,16 @@ type Index struct {
 
 	seq int64 // change-feed position applied
 
+	// feeOrder lists live docs by (minimum fee, profile id).
+	feeOrder []uint32
+	// rot lists live docs in the fair rotation of day rotDay; rebuilt on
+	// the first search of a new day (under rotMu, as searches share the
+	// read lock) and kept in order by changes.
+	rotMu    sync.Mutex
+	rot      []uint32
+	rotDay   int32
+	rotValid bool
+
 	scratch map[uint32]int // per-document term counts, reused under the write lock
 	// wordTerm maps a lower-case word straight to its term id (noTerm for
 	// stop words), skipping the stemmer for every word seen before.
@@ -211,6 +241,8 @@ func (ix *Index) Load(ctx context.Context, src Source) error {
 	})
 	ix.bulk = false
 	ix.sortTerms()
+	slices.SortFunc(ix.feeOrder, ix.compareFee)
+	ix.rotValid = false
 	if err != nil {
 		return fmt.Errorf("search: load index: %w", err)
 	}
@@ -299,23 +331,10 @@ func (ix *Index) upsertLocked(p *directory.Profile, now time.Time) {
 	}
 	ix.byID[p.ID] = d
 	ix.live.Add(d)
-	for _, s := range card.Approaches {
-		ix.facetAdd(fApproach, s, d)
-	}
-	for _, s := range card.Issues {
-		ix.facetAdd(fIssue, s, d)
-	}
-	for _, s := range card.Formats {
-		ix.facetAdd(fFormat, s, d)
-	}
-	for _, s := range card.ClientGroups {
-		ix.facetAdd(fClient, s, d)
-	}
-	for _, s := range card.Languages {
-		ix.facetAdd(fLanguage, s, d)
-	}
-	if card.Gender != "" {
-		ix.facetAdd(fGender, GenderKey(card.Gender), d)
+	for f := range numFacets {
+		for _, v := range card.values(f) {
+			bitmapAt(ix.facets[f], v).Add(d)
+		}
 	}
 	if card.Concessions {
 		ix.concessions.Add(d)
@@ -334,17 +353,71 @@ func (ix *Index) upsertLocked(p *directory.Profile, now time.Time) {
 	}
 	ix.text[d] = ix.analyse(p, d)
 	ix.totalLen += uint64(ix.text[d].length)
+	if ix.bulk {
+		ix.feeOrder = append(ix.feeOrder, d)
+		return
+	}
+	ix.feeOrder = insertOrdered(ix.feeOrder, d, ix.compareFee)
+	if ix.rotValid {
+		ix.rot = insertOrdered(ix.rot, d, ix.compareRotation)
+	}
+}
+
+// compareFee orders docs by minimum fee, then profile id.
+func (ix *Index) compareFee(a, b uint32) int {
+	ca, cb := ix.cards[a], ix.cards[b]
+	if c := cmp.Compare(ca.FeeMinPence, cb.FeeMinPence); c != 0 {
+		return c
+	}
+	return cmp.Compare(ca.ID, cb.ID)
+}
+
+// compareRotation orders docs as the day's rotation does.
+func (ix *Index) compareRotation(a, b uint32) int {
+	day := uint64(ix.rotDay)
+	ida, idb := ix.cards[a].ID, ix.cards[b].ID
+	if c := cmp.Compare(RotationKey(day, ida), RotationKey(day, idb)); c != 0 {
+		return c
+	}
+	return cmp.Compare(ida, idb)
+}
+
+func insertOrdered(order []uint32, d uint32, compare func(a, b uint32) int) []uint32 {
+	i, _ := slices.BinarySearchFunc(order, d, compare)
+	return slices.Insert(order, i, d)
+}
+
+func removeOrdered(order []uint32, d uint32, compare func(a, b uint32) int) []uint32 {
+	if i, found := slices.BinarySearchFunc(order, d, compare); found {
+		return slices.Delete(order, i, i+1)
+	}
+	return order
+}
+
+// rotation returns the live docs in day's fair-rotation order. Callers hold
+// the read lock.
+func (ix *Index) rotation(day int32) []uint32 {
+	ix.rotMu.Lock()
+	defer ix.rotMu.Unlock()
+	if !ix.rotValid || ix.rotDay != day {
+		ix.rotDay = day
+		ix.rot = ix.live.ToArray()
+		slices.SortFunc(ix.rot, ix.compareRotation)
+		ix.rotValid = true
+	}
+	return ix.rot
 }
 
 func (ix *Index) removeLocked(d uint32) {
 	card := ix.cards[d]
-	for f, vals := range map[facet][]string{fApproach: card.Approaches, fIssue: card.Issues, fFormat: card.Formats, fClient: card.ClientGroups, fLanguage: card.Languages} {
-		for _, s := range vals {
-			ix.facets[f][s].Remove(d)
-		}
+	ix.feeOrder = removeOrdered(ix.feeOrder, d, ix.compareFee)
+	if ix.rotValid {
+		ix.rot = removeOrdered(ix.rot, d, ix.compareRotation)
 	}
-	if card.Gender != "" {
-		ix.facets[fGender][GenderKey(card.Gender)].Remove(d)
+	for f := range numFacets {
+		for _, v := range card.values(f) {
+			ix.facets[f][v].Remove(d)
+		}
 	}
 	ix.concessions.Remove(d)
 	ix.accessible.Remove(d)
@@ -368,10 +441,6 @@ func (ix *Index) removeLocked(d uint32) {
 	ix.live.Remove(d)
 	ix.cards[d] = nil
 	ix.free = append(ix.free, d)
-}
-
-func (ix *Index) facetAdd(f facet, value string, d uint32) {
-	bitmapAt(ix.facets[f], value).Add(d)
 }
 
 func bitmapAt[K comparable](m map[K]*roaring.Bitmap, k K) *roaring.Bitmap {
@@ -418,6 +487,9 @@ func newCard(p *directory.Profile) *Card {
 		VerifiedAt: p.Verification.VerifiedAt, NextCheckDue: p.Verification.NextCheckDue,
 	}
 	c.Membership, _ = p.PrimaryMembership()
+	if p.Gender != "" {
+		c.genderKeys = []string{GenderKey(p.Gender)}
+	}
 	if len(p.Locations) > 0 {
 		c.Formats = append(c.Formats, taxonomy.FormatInPerson)
 	}

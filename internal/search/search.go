@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"container/heap"
 	"math"
 	"slices"
@@ -41,6 +42,13 @@ type Result struct {
 	Facets map[string][]FacetCount
 }
 
+// pointDist is a practice position with its distance from the search
+// point.
+type pointDist struct {
+	pt   *point
+	dist float64
+}
+
 // run holds the working sets of one search.
 type run struct {
 	ix *Index
@@ -54,7 +62,9 @@ type run struct {
 	// inRadius / accessibleInRadius: docs with a (wheelchair-accessible)
 	// practice within the radius; nil without a search point.
 	inRadius, accessibleInRadius *roaring.Bitmap
-	lastIDs                      []uint32
+	// pointsInRadius are the practice positions within the radius.
+	pointsInRadius []pointDist
+	lastIDs        []uint32
 }
 
 // Search answers q from the index.
@@ -147,9 +157,14 @@ func (r *run) radius() {
 	for la := lo.lat; la <= hi.lat; la++ {
 		for lo2 := lo.lon; lo2 <= hi.lon; lo2++ {
 			for _, pt := range r.ix.cells[cellKey{la, lo2}] {
-				if pt.docs.IsEmpty() || geo.HaversineKm(p, pt.pt) > rad {
+				if pt.docs.IsEmpty() {
 					continue
 				}
+				dist := geo.HaversineKm(p, pt.pt)
+				if dist > rad {
+					continue
+				}
+				r.pointsInRadius = append(r.pointsInRadius, pointDist{pt, dist})
 				docs = append(docs, pt.docs)
 				if !pt.accessible.IsEmpty() {
 					acc = append(acc, pt.accessible)
@@ -352,13 +367,10 @@ func tidyCounts(counts []FacetCount, selected []string) []FacetCount {
 
 // ranked is a candidate with its sort key.
 type ranked struct {
-	doc   uint32
-	key   float64 // smaller first
-	key2  uint64  // then smaller first (rotation)
-	id    int64   // then by profile id
-	dist  float64
-	hasD  bool
-	score float64
+	doc  uint32
+	key  float64 // smaller first
+	key2 uint64  // then smaller first (rotation)
+	id   int64   // then by profile id
 }
 
 func (a ranked) less(b ranked) bool {
@@ -369,6 +381,18 @@ func (a ranked) less(b ranked) bool {
 		return a.key2 < b.key2
 	}
 	return a.id < b.id
+}
+
+func sortRanked(list []ranked) {
+	slices.SortFunc(list, func(a, b ranked) int {
+		if a.less(b) {
+			return -1
+		}
+		if b.less(a) {
+			return 1
+		}
+		return 0
+	})
 }
 
 // topK keeps the k best candidates in a max-heap (the worst on top).
@@ -385,14 +409,63 @@ func (h *topK) Pop() any {
 	return x
 }
 
-// rank sorts the result set and returns the requested page.
+// denseShare is the result-set size, as a share of the index, above which
+// walking a presorted order beats sorting the results: a walk then finds
+// k matches within about k/share steps.
+const denseShare = 8
+
+// rank sorts the result set and returns the requested page. Broad results
+// in fee or rotation order walk a presorted list of all documents; results
+// near a point walk practice positions outward; anything else keeps the
+// best k in a heap.
 func (r *run) rank(all *roaring.Bitmap) []Hit {
 	offset := (r.q.Page - 1) * r.q.PerPage
 	k := offset + r.q.PerPage
-	if offset >= int(all.GetCardinality()) {
+	n := int(all.GetCardinality())
+	if offset >= n {
 		return []Hit{}
 	}
 	sc := r.scorer()
+	var top []ranked
+	dense := n*denseShare >= len(r.ix.cards)-len(r.ix.free)
+	switch {
+	case r.q.Sort == SortFee && dense:
+		top = walk(all, r.ix.feeOrder, k)
+	case r.q.Sort == SortRotation && dense:
+		top = walk(all, r.ix.rotation(dayOf(r.q.Now)), k)
+	case r.q.Sort == SortDistance:
+		top = r.nearestFirst(all, k)
+	default:
+		top = r.heapRank(all, k, sc)
+	}
+	hits := make([]Hit, 0, r.q.PerPage)
+	for _, c := range top[min(offset, len(top)):] {
+		card := r.ix.cards[c.doc]
+		h := Hit{Card: card, Score: sc(c.doc)}
+		if r.q.Point != nil {
+			h.DistanceKm, h.HasDistance = nearestKm(*r.q.Point, card.Locations)
+		}
+		hits = append(hits, h)
+	}
+	return hits
+}
+
+// walk takes the first k documents of order that are in the result set.
+func walk(all *roaring.Bitmap, order []uint32, k int) []ranked {
+	out := make([]ranked, 0, k)
+	for _, d := range order {
+		if all.Contains(d) {
+			out = append(out, ranked{doc: d})
+			if len(out) == k {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// heapRank computes every result's sort key and keeps the best k.
+func (r *run) heapRank(all *roaring.Bitmap, k int, sc func(uint32) float64) []ranked {
 	day := uint64(dayOf(r.q.Now))
 	h := make(topK, 0, k)
 	it := all.Iterator()
@@ -400,18 +473,14 @@ func (r *run) rank(all *roaring.Bitmap) []Hit {
 		d := it.Next()
 		card := r.ix.cards[d]
 		c := ranked{doc: d, id: card.ID}
-		if r.q.Point != nil {
-			c.dist, c.hasD = nearestKm(*r.q.Point, card.Locations)
-		}
 		switch r.q.Sort {
 		case SortDistance:
 			c.key = math.Inf(1)
-			if c.hasD {
-				c.key = c.dist
+			if dist, ok := nearestKm(*r.q.Point, card.Locations); ok {
+				c.key = dist
 			}
 		case SortRelevance:
-			c.score = sc(d)
-			c.key = -c.score
+			c.key = -sc(d)
 		case SortFee:
 			c.key = float64(card.FeeMinPence)
 		default:
@@ -424,24 +493,43 @@ func (r *run) rank(all *roaring.Bitmap) []Hit {
 			heap.Fix(&h, 0)
 		}
 	}
-	slices.SortFunc(h, func(a, b ranked) int {
-		if a.less(b) {
-			return -1
+	list := []ranked(h)
+	sortRanked(list)
+	return list
+}
+
+// nearestFirst orders results by distance. Practice positions within the
+// radius are visited nearest first, each giving all its documents at one
+// distance, so a page of a large result set needs only the nearest few
+// positions. Results outside the radius (matched by a remote format) all
+// lie further away and follow, ranked by heap.
+func (r *run) nearestFirst(all *roaring.Bitmap, k int) []ranked {
+	pts := r.pointsInRadius
+	slices.SortFunc(pts, func(a, b pointDist) int { return cmp.Compare(a.dist, b.dist) })
+	seen := roaring.New()
+	var out []ranked
+	for i, p := range pts {
+		x := roaring.And(p.pt.docs, all)
+		x.AndNot(seen)
+		if x.IsEmpty() {
+			continue
 		}
-		if b.less(a) {
-			return 1
+		it := x.Iterator()
+		for it.HasNext() {
+			d := it.Next()
+			out = append(out, ranked{doc: d, key: p.dist, id: r.ix.cards[d].ID})
 		}
-		return 0
-	})
-	hits := make([]Hit, 0, r.q.PerPage)
-	for _, c := range h[min(offset, len(h)):] {
-		score := c.score
-		if r.q.Sort != SortRelevance && !r.q.Terms.Empty() {
-			score = sc(c.doc)
+		seen.Or(x)
+		if len(out) >= k && (i+1 == len(pts) || pts[i+1].dist > p.dist) {
+			break
 		}
-		hits = append(hits, Hit{Card: r.ix.cards[c.doc], DistanceKm: c.dist, HasDistance: c.hasD, Score: score})
 	}
-	return hits
+	sortRanked(out)
+	if len(out) >= k {
+		return out[:k]
+	}
+	rest := roaring.AndNot(all, seen)
+	return append(out, r.heapRank(rest, k-len(out), nil)...)
 }
 
 // scorer returns the BM25 score function for the query's words, with

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,6 +149,18 @@ func initials(name string) string {
 	return strings.ToUpper(string(out))
 }
 
+// formatCount writes a whole number with thousands separators: "1,650".
+func formatCount(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + formatCount(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
 func templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"date":     formatDate,
@@ -160,6 +173,8 @@ func templateFuncs() template.FuncMap {
 		"initials": initials,
 		"joinAnd":  joinAnd,
 		"plural":   plural,
+		"count":    formatCount,
+		"last":     func(i, n int) bool { return i == n-1 },
 		"add":      func(a, b int) int { return a + b },
 	}
 }

@@ -251,7 +251,7 @@ func whereText(c *search.Card) string {
 // miles of Leeds (LS1) who work with anxiety".
 func (h *Handler) summary(q search.Query, total int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s", total, plural(total, "therapist", "therapists"))
+	fmt.Fprintf(&b, "%s %s", formatCount(total), plural(total, "therapist", "therapists"))
 	if q.Point != nil {
 		place := "the point you chose"
 		if q.Location != nil {

@@ -1,0 +1,127 @@
+package search_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/search"
+	"github.com/confide-org/confide/internal/testworld"
+)
+
+// TestSavedChangesReachSearch edits profiles through the directory service
+// and checks that search sees each change at once, without a restart.
+func TestSavedChangesReachSearch(t *testing.T) {
+	w := testworld.New(t, 300)
+	ctx := context.Background()
+	find := func(text string) search.Result {
+		q, err := w.Parser.Parse(map[string][]string{"q": {text}}, testworld.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Index.Search(q)
+	}
+	p := w.PublicProfile(t)
+	p.Headline = "Specialist in zygomorphic wellbeing and calm"
+	if err := w.Directory.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if res := find("zygomorphic"); res.Total != 1 || res.Hits[0].Card.ID != p.ID {
+		t.Fatalf("edited headline not searchable: %+v", res.Total)
+	}
+	p.Published = false
+	if err := w.Directory.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if res := find("zygomorphic"); res.Total != 0 {
+		t.Fatal("unpublished profile still in search")
+	}
+	before := w.Index.Len()
+	np := &directory.Profile{
+		DisplayName: "Quentin Newcomer", Headline: "Existential psychotherapist in Leeds",
+		Memberships:  []directory.Membership{{Body: "ukcp", Number: "DEMO-000001"}},
+		Verification: directory.Verification{State: directory.Verified, VerifiedAt: testworld.Now.AddDate(0, 0, -1), NextCheckDue: testworld.Now.AddDate(1, 0, 0)},
+		Approaches:   []string{"existential"}, ClientGroups: []string{"individuals"}, Languages: []string{"en"},
+		Formats: []string{"online"}, FeeMinPence: 4000, FeeMaxPence: 4000, Availability: directory.Accepting,
+		AvailabilityConfirmedAt: testworld.Now, Locations: []directory.Location{{Postcode: "LS1 4AP"}},
+		ContactEmail: "q@example.org", Published: true,
+	}
+	if err := w.Directory.Create(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	if np.Slug != "quentin-newcomer" || w.Index.Len() != before+1 {
+		t.Fatalf("created profile: slug %q, index %d → %d", np.Slug, before, w.Index.Len())
+	}
+	if res := find("quentin"); res.Total != 1 {
+		t.Fatalf("new profile not searchable (%d)", res.Total)
+	}
+	twin := *np
+	twin.ID, twin.Slug = 0, ""
+	if err := w.Directory.Create(ctx, &twin); err != nil || twin.Slug != "quentin-newcomer-2" {
+		t.Fatalf("second profile with the same name: slug %q, %v", twin.Slug, err)
+	}
+	if err := w.Directory.Delete(ctx, np.ID); err != nil {
+		t.Fatal(err)
+	}
+	if res := find("quentin"); res.Total != 1 || res.Hits[0].Card.ID != twin.ID {
+		t.Fatalf("deleted profile still searchable")
+	}
+}
+
+// TestSyncerPicksUpOtherWriters changes the database behind the index's
+// back, as another process would, and checks the syncer applies it.
+func TestSyncerPicksUpOtherWriters(t *testing.T) {
+	w := testworld.New(t, 200)
+	ctx := context.Background()
+	syncer := &search.Syncer{Index: w.Index, Feed: w.DB, Interval: time.Hour, Log: w.Log, Now: w.Clock}
+	p := w.PublicProfile(t)
+	p.Verification.State = directory.Suspended
+	if err := w.DB.UpdateProfile(ctx, p); err != nil { // straight to the store: no listener
+		t.Fatal(err)
+	}
+	q := search.NewQuery(testworld.Now)
+	q.PerPage = 100
+	total := w.Index.Search(q).Total
+	n, err := syncer.Step(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("Step applied %d changes, %v", n, err)
+	}
+	if got := w.Index.Search(q).Total; got != total-1 {
+		t.Fatalf("suspended profile still searchable: %d → %d", total, got)
+	}
+	if n, _ := syncer.Step(ctx); n != 0 {
+		t.Fatalf("second Step re-applied %d changes", n)
+	}
+}
+
+// TestOverdueLeavesSearch checks that a profile whose next check passes
+// leaves search at midnight without any write.
+func TestOverdueLeavesSearch(t *testing.T) {
+	w := testworld.New(t, 50)
+	ctx := context.Background()
+	p := w.PublicProfile(t)
+	p.Verification.NextCheckDue = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	if err := w.Directory.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	has := func(now time.Time) bool {
+		q := search.NewQuery(now)
+		q.PerPage = 100
+		for _, h := range w.Index.Search(q).Hits {
+			if h.Card.ID == p.ID {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(time.Date(2026, 11, 25, 23, 59, 0, 0, time.UTC)) {
+		t.Fatal("profile gone before its due date ended")
+	}
+	if has(time.Date(2026, 11, 26, 0, 0, 1, 0, time.UTC)) {
+		t.Fatal("overdue profile still searchable")
+	}
+	if n := w.Index.Sweep(time.Date(2026, 11, 26, 0, 0, 1, 0, time.UTC)); n < 1 {
+		t.Fatalf("Sweep removed %d", n)
+	}
+}
