@@ -125,17 +125,27 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func serve(ctx context.Context, cfg config, stderr io.Writer) error {
-	log := newLogger(cfg, stderr)
+// openData loads the vocabularies and the gazetteer and opens the
+// database, which every data-handling command needs.
+func openData(ctx context.Context, cfg config, log *slog.Logger) (*taxonomy.Taxonomy, *geo.Gazetteer, *store.DB, error) {
 	tax, err := taxonomy.Load()
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	gaz, err := geo.Load()
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	db, err := store.Open(ctx, cfg.DB, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return tax, gaz, db, nil
+}
+
+func serve(ctx context.Context, cfg config, stderr io.Writer) error {
+	log := newLogger(cfg, stderr)
+	tax, gaz, db, err := openData(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -241,15 +251,7 @@ func runDemo(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		asOf = t
 	}
-	tax, err := taxonomy.Load()
-	if err != nil {
-		return err
-	}
-	gaz, err := geo.Load()
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, cfg.DB, log)
+	tax, gaz, db, err := openData(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

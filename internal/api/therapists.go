@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/confide-org/confide/internal/directory"
-	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
@@ -219,18 +218,12 @@ func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
 		// exist, and saying more would leak its state.
 		return errNotFound
 	}
-	card := &search.Card{
-		ID: p.ID, Slug: p.Slug, Name: p.DisplayName, Headline: p.Headline, Approaches: p.Approaches, Issues: p.Issues,
-		Formats: p.Formats, ClientGroups: p.ClientGroups, Languages: p.Languages, Gender: p.Gender,
-		FeeMinPence: p.FeeMinPence, FeeMaxPence: p.FeeMaxPence, Concessions: p.Concessions,
-		Availability: p.Availability, ConfirmedAt: p.AvailabilityConfirmedAt, Locations: p.Locations,
-		VerifiedAt: p.Verification.VerifiedAt, NextCheckDue: p.Verification.NextCheckDue,
-	}
-	card.Membership, _ = p.PrimaryMembership()
+	card := search.NewCard(p)
 	out := profileJSON{therapistJSON: h.cardJSON(card, now), StatementMarkdown: p.Statement, StatementHTML: string(h.Markup.Render(p.Statement))}
 	if near := r.URL.Query().Get("near"); near != "" {
 		if loc, err := h.Gaz.Resolve(near); err == nil {
-			if d, ok := nearest(loc.Point, p.Locations); ok {
+			if d, ok := search.NearestKm(loc.Point, p.Locations); ok {
+				d = roundKm(d)
 				out.DistanceKm = &d
 			}
 		}
@@ -244,14 +237,4 @@ func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-func nearest(p geo.Point, locs []directory.Location) (float64, bool) {
-	best, ok := math.Inf(1), false
-	for _, l := range locs {
-		if d := geo.HaversineKm(p, geo.Point{Lat: l.Lat, Lon: l.Lon}); d < best {
-			best, ok = d, true
-		}
-	}
-	return roundKm(best), ok
 }

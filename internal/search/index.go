@@ -176,7 +176,8 @@ type Index struct {
 	bulk     bool     // loading: sort terms once at the end
 	totalLen uint64
 
-	seq int64 // change-feed position applied
+	seq     int64  // change-feed position applied
+	version uint64 // bumped by every change, for callers' caches
 
 	// feeOrder lists live docs by (minimum fee, profile id).
 	feeOrder []uint32
@@ -265,6 +266,14 @@ func (ix *Index) Seq() int64 {
 	return ix.seq
 }
 
+// Version changes whenever the indexed profiles change, so that callers
+// can cache answers that do not depend on the query.
+func (ix *Index) Version() uint64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.version
+}
+
 // Len is the number of indexed (public) profiles, expired or not.
 func (ix *Index) Len() int {
 	ix.mu.RLock()
@@ -312,13 +321,14 @@ func dayOf(t time.Time) int32 {
 }
 
 func (ix *Index) upsertLocked(p *directory.Profile, now time.Time) {
+	ix.version++
 	if d, ok := ix.byID[p.ID]; ok {
 		ix.removeLocked(d)
 	}
 	if !p.IsPublic(now) {
 		return
 	}
-	card := newCard(p)
+	card := NewCard(p)
 	var d uint32
 	if n := len(ix.free); n > 0 {
 		d = ix.free[n-1]
@@ -409,6 +419,7 @@ func (ix *Index) rotation(day int32) []uint32 {
 }
 
 func (ix *Index) removeLocked(d uint32) {
+	ix.version++
 	card := ix.cards[d]
 	ix.feeOrder = removeOrdered(ix.feeOrder, d, ix.compareFee)
 	if ix.rotValid {
@@ -472,9 +483,9 @@ func (ix *Index) pointAt(p geo.Point) *point {
 	return pt
 }
 
-// newCard copies the public parts of a profile. In-person is derived from
+// NewCard copies the public parts of a profile. In-person is derived from
 // having a location, whatever the stored formats say.
-func newCard(p *directory.Profile) *Card {
+func NewCard(p *directory.Profile) *Card {
 	c := &Card{
 		ID: p.ID, Slug: p.Slug, Name: p.DisplayName, Headline: p.Headline,
 		Approaches:   slices.Clone(p.Approaches),

@@ -443,7 +443,7 @@ func (r *run) rank(all *roaring.Bitmap) []Hit {
 		card := r.ix.cards[c.doc]
 		h := Hit{Card: card, Score: sc(c.doc)}
 		if r.q.Point != nil {
-			h.DistanceKm, h.HasDistance = nearestKm(*r.q.Point, card.Locations)
+			h.DistanceKm, h.HasDistance = NearestKm(*r.q.Point, card.Locations)
 		}
 		hits = append(hits, h)
 	}
@@ -476,7 +476,7 @@ func (r *run) heapRank(all *roaring.Bitmap, k int, sc func(uint32) float64) []ra
 		switch r.q.Sort {
 		case SortDistance:
 			c.key = math.Inf(1)
-			if dist, ok := nearestKm(*r.q.Point, card.Locations); ok {
+			if dist, ok := NearestKm(*r.q.Point, card.Locations); ok {
 				c.key = dist
 			}
 		case SortRelevance:
@@ -580,8 +580,7 @@ func (r *run) scorer() func(d uint32) float64 {
 	}
 }
 
-// nearestKm is the distance from p to the nearest of locs.
-func nearestKm(p geo.Point, locs []directory.Location) (float64, bool) {
+func NearestKm(p geo.Point, locs []directory.Location) (float64, bool) {
 	best, ok := math.Inf(1), false
 	for _, l := range locs {
 		if d := geo.HaversineKm(p, geo.Point{Lat: l.Lat, Lon: l.Lon}); d < best {

@@ -3,6 +3,8 @@ package web
 import (
 	"io/fs"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
@@ -16,11 +18,19 @@ type homePage struct {
 }
 
 // everything is the unfiltered search whose facets give the counts shown
-// when browsing.
+// when browsing. It is cached: the home page must not cost a full facet
+// count on every visit.
 func (h *Handler) everything() search.Result {
-	q := search.NewQuery(h.Now())
-	q.PerPage = 1
-	return h.Index.Search(q)
+	now := h.Now()
+	day := now.UTC().Format(time.DateOnly)
+	h.browseMu.Lock()
+	defer h.browseMu.Unlock()
+	if v := h.Index.Version(); v != h.browseVersion || day != h.browseDay || h.browse.Facets == nil {
+		q := search.NewQuery(now)
+		q.PerPage = 1
+		h.browse, h.browseVersion, h.browseDay = h.Index.Search(q), v, day
+	}
+	return h.browse
 }
 
 func (h *Handler) showHome(w http.ResponseWriter, r *http.Request) error {
@@ -78,6 +88,10 @@ func staticHandler() http.Handler {
 	}
 	files := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		files.ServeHTTP(w, r)
 	})

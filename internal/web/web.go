@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/confide-org/confide/internal/directory"
@@ -42,6 +43,8 @@ type Config struct {
 // Searcher answers search queries; *search.Index is one.
 type Searcher interface {
 	Search(q search.Query) search.Result
+	// Version changes whenever the indexed profiles change.
+	Version() uint64
 }
 
 // ProfileReader reads stored profiles.
@@ -66,6 +69,13 @@ type Deps struct {
 type Handler struct {
 	Deps
 	pages map[string]*template.Template
+
+	// browse caches the unfiltered search behind the home and vocabulary
+	// pages until the index or the day changes.
+	browseMu      sync.Mutex
+	browse        search.Result
+	browseVersion uint64
+	browseDay     string
 }
 
 // New parses the templates and returns a handler.

@@ -124,3 +124,34 @@ func TestPaginationKeepsFilters(t *testing.T) {
 		t.Fatalf("page 2: status %d", status)
 	}
 }
+
+func TestHomeCountsFollowChanges(t *testing.T) {
+	srv, w := newServer(t)
+	countOf := func() string {
+		_, body, _ := fetch(t, srv.URL+"/")
+		m := regexp.MustCompile(`Search ([0-9,]+) therapists`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("home page lacks the therapist count")
+		}
+		return m[1]
+	}
+	before := countOf()
+	p := w.PublicProfile(t)
+	p.Published = false
+	if err := w.Directory.Update(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	if after := countOf(); after == before {
+		t.Fatalf("count stayed %s after a profile was unpublished", after)
+	}
+}
+
+func TestStaticFiles(t *testing.T) {
+	srv, _ := newServer(t)
+	if status, body, h := fetch(t, srv.URL+"/static/site.css"); status != 200 || !strings.Contains(h.Get("Content-Type"), "text/css") || !strings.Contains(body, "--focus") {
+		t.Fatalf("stylesheet: %d %s", status, h.Get("Content-Type"))
+	}
+	if status, _, _ := fetch(t, srv.URL+"/static/"); status != 404 {
+		t.Fatalf("directory listing answered %d", status)
+	}
+}
