@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/search"
@@ -265,14 +266,14 @@ func (h *Handler) summary(q search.Query, total int) string {
 	if len(q.Issues) > 0 {
 		var labels []string
 		for _, s := range q.Issues {
-			labels = append(labels, strings.ToLower(h.Tax.Label(taxonomy.Issue, s)))
+			labels = append(labels, lowerFirst(h.Tax.Label(taxonomy.Issue, s)))
 		}
 		fmt.Fprintf(&b, " who work with %s", joinAnd(labels))
 	}
 	if len(q.Approaches) > 0 {
 		var labels []string
 		for _, s := range q.Approaches {
-			labels = append(labels, h.Tax.Label(taxonomy.Approach, s))
+			labels = append(labels, lowerFirst(h.Tax.Label(taxonomy.Approach, s)))
 		}
 		fmt.Fprintf(&b, " offering %s", joinOr(labels))
 	}
@@ -461,4 +462,14 @@ func genderLabel(key string) string {
 	}
 	r := []rune(key)
 	return strings.ToUpper(string(r[0])) + string(r[1:])
+}
+
+// lowerFirst lower-cases a label's first letter for use mid-sentence,
+// unless it starts an abbreviation: "Anxiety" → "anxiety", "ADHD" stays.
+func lowerFirst(s string) string {
+	r := []rune(s)
+	if len(r) > 1 && unicode.IsUpper(r[0]) && unicode.IsLower(r[1]) {
+		r[0] = unicode.ToLower(r[0])
+	}
+	return string(r)
 }
