@@ -114,6 +114,9 @@ type Gazetteer struct {
 	places    []Place  // file order (sorted by name)
 	byName    map[string][]int
 	names     []nameEntry // sorted by normalised name, for prefix search
+	// placeCands are the places as suggestion candidates, most built-up
+	// first, so that ties favour the towns people mean.
+	placeCands []fuzzy.Candidate
 }
 
 type nameEntry struct {
@@ -188,6 +191,14 @@ func Parse(outcodes, places []byte) (*Gazetteer, error) {
 		g.names = append(g.names, nameEntry{n, i})
 	}
 	sort.SliceStable(g.names, func(i, j int) bool { return g.names[i].norm < g.names[j].norm })
+	order := make([]int, len(g.places))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return g.places[order[a]].Weight > g.places[order[b]].Weight })
+	for _, i := range order {
+		g.placeCands = append(g.placeCands, fuzzy.Candidate{Text: normalizeName(g.places[i].Name), Value: g.placeLabel(i)})
+	}
 	return g, nil
 }
 
@@ -452,22 +463,11 @@ func postcodeArea(outcode string) string {
 }
 
 func (g *Gazetteer) suggestPlaces(input string) []string {
-	cands := make([]fuzzy.Candidate, 0, len(g.places))
-	// Heavier places first, so ties favour the towns people mean.
-	order := make([]int, len(g.places))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return g.places[order[a]].Weight > g.places[order[b]].Weight })
-	for _, i := range order {
-		label := g.placeLabel(i)
-		cands = append(cands, fuzzy.Candidate{Text: normalizeName(g.places[i].Name), Value: label})
-	}
 	maxDist := 2
 	if len([]rune(input)) <= 4 {
 		maxDist = 1
 	}
-	return fuzzy.Closest(normalizeName(input), cands, 3, maxDist)
+	return fuzzy.Closest(normalizeName(input), g.placeCands, 3, maxDist)
 }
 
 // Suggestion is one autocompletion answer.
