@@ -180,7 +180,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 
 	syncCtx, cancelSync := context.WithCancel(ctx)
 	defer cancelSync()
-	syncer := &search.Syncer{Index: index, Feed: db, Interval: cfg.SyncInterval, Log: log, Now: time.Now}
+	syncer := &search.Syncer{Index: index, Feed: db, Interval: cfg.SyncInterval, Log: log, Now: time.Now, Prune: db.PruneChanges}
 	if cfg.SyncInterval > 0 {
 		go syncer.Run(syncCtx)
 	}

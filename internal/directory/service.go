@@ -39,10 +39,6 @@ func NewService(store Store, v Validator, now func() time.Time, log *slog.Logger
 	return &Service{store: store, validator: v, listeners: listeners, now: now, log: log}
 }
 
-// Validator returns the validator the service applies, for callers that
-// want to check input before saving it.
-func (s *Service) Validator() Validator { return s.validator }
-
 // maxSlugAttempts bounds the search for a free slug ("anna-smith-2", …).
 const maxSlugAttempts = 50
 

@@ -27,6 +27,10 @@ type Syncer struct {
 	Interval time.Duration
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Prune, if set, drops change-feed entries older than a cut-off; the
+	// syncer calls it hourly with a cut-off a day back, long after every
+	// process has applied them.
+	Prune func(ctx context.Context, before time.Time) (int64, error)
 }
 
 // syncBatch bounds one read of the change feed.
@@ -36,7 +40,7 @@ const syncBatch = 1000
 func (s *Syncer) Run(ctx context.Context) {
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
-	lastSweep := time.Time{}
+	var lastSweep, lastPrune time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -52,6 +56,14 @@ func (s *Syncer) Run(ctx context.Context) {
 			lastSweep = now
 			if n := s.Index.Sweep(now); n > 0 {
 				s.Log.Info("search index swept overdue profiles", "removed", n)
+			}
+		}
+		if now := s.Now(); s.Prune != nil && now.Sub(lastPrune) >= time.Hour {
+			lastPrune = now
+			if n, err := s.Prune(ctx, now.Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+				s.Log.Error("prune change feed", "err", err)
+			} else if n > 0 {
+				s.Log.Info("pruned change feed", "entries", n)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -213,4 +214,24 @@ func TestTransactRollsBackOnPanic(t *testing.T) {
 		}
 	}()
 	_ = db.Transact(context.Background(), func(*store.Tx) error { panic("boom") })
+}
+
+func TestPruneChangesKeepsTheLatest(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	for i := range 3 {
+		p := sample()
+		p.Slug = fmt.Sprintf("anna-example-%d", i)
+		if err := db.CreateProfile(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := db.PruneChanges(ctx, time.Now().Add(time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d, %v; want 2 (the newest entry stays so the sequence never goes back)", n, err)
+	}
+	changes, _ := db.ChangesSince(ctx, 0, 10)
+	if len(changes) != 1 || changes[0].Seq != 3 {
+		t.Fatalf("left %v", changes)
+	}
 }
