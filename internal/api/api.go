@@ -28,11 +28,6 @@ type Searcher interface {
 	Seq() int64
 }
 
-// ProfileReader reads stored profiles.
-type ProfileReader interface {
-	ProfileBySlug(ctx context.Context, slug string) (*directory.Profile, error)
-}
-
 // Pinger reports whether the database answers.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -43,7 +38,7 @@ type Deps struct {
 	Log      *slog.Logger
 	Parser   *search.Parser
 	Index    Searcher
-	Profiles ProfileReader
+	Profiles directory.SlugReader
 	DB       Pinger
 	Tax      *taxonomy.Taxonomy
 	Gaz      *geo.Gazetteer

@@ -208,15 +208,10 @@ type profileJSON struct {
 }
 
 func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.Profiles.ProfileBySlug(r.Context(), r.PathValue("slug"))
+	now := h.Now()
+	p, err := directory.PublicBySlug(r.Context(), h.Profiles, r.PathValue("slug"), now)
 	if err != nil {
 		return err
-	}
-	now := h.Now()
-	if !p.IsPublic(now) {
-		// Not verified, unpublished or overdue: to the public it does not
-		// exist, and saying more would leak its state.
-		return errNotFound
 	}
 	card := search.NewCard(p)
 	out := profileJSON{therapistJSON: h.cardJSON(card, now), StatementMarkdown: p.Statement, StatementHTML: string(h.Markup.Render(p.Statement))}

@@ -120,10 +120,16 @@ func CheckOverdue(due, now time.Time) bool {
 	return due.IsZero() || !now.Before(due.AddDate(0, 0, 1))
 }
 
+// ConfirmedRecently reports whether availability was confirmed within
+// AvailabilityFreshFor of now.
+func ConfirmedRecently(confirmedAt, now time.Time) bool {
+	return !confirmedAt.IsZero() && !confirmedAt.Before(now.Add(-AvailabilityFreshFor))
+}
+
 // AcceptingNow reports whether the therapist is accepting new clients and
 // has said so within AvailabilityFreshFor.
 func AcceptingNow(a Availability, confirmedAt, now time.Time) bool {
-	return a == Accepting && !confirmedAt.IsZero() && !confirmedAt.Before(now.Add(-AvailabilityFreshFor))
+	return a == Accepting && ConfirmedRecently(confirmedAt, now)
 }
 
 // OffersFormat reports whether the profile offers format f.

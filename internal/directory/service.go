@@ -106,3 +106,22 @@ func (s *Service) announce(p *Profile) {
 		l.ProfileSaved(p)
 	}
 }
+
+// SlugReader reads a stored profile by its web address.
+type SlugReader interface {
+	ProfileBySlug(ctx context.Context, slug string) (*Profile, error)
+}
+
+// PublicBySlug returns the profile at slug only if it may be shown to the
+// public now. A profile that exists but is unverified, unpublished or
+// overdue gives ErrNotFound too, so its state never leaks.
+func PublicBySlug(ctx context.Context, r SlugReader, slug string, now time.Time) (*Profile, error) {
+	p, err := r.ProfileBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !p.IsPublic(now) {
+		return nil, fmt.Errorf("profile %q is not public: %w", slug, ErrNotFound)
+	}
+	return p, nil
+}

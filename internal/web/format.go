@@ -96,7 +96,7 @@ func availabilityText(a directory.Availability, confirmed, now time.Time) string
 	switch {
 	case directory.AcceptingNow(a, confirmed, now):
 		return "Accepting new clients — confirmed " + ago(confirmed, now)
-	case confirmed.IsZero() || now.Sub(confirmed) > directory.AvailabilityFreshFor:
+	case !directory.ConfirmedRecently(confirmed, now):
 		return "Availability not confirmed recently"
 	case a == directory.Waitlist:
 		return "Waiting list — confirmed " + ago(confirmed, now)

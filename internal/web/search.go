@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
@@ -208,7 +209,7 @@ func (h *Handler) card(hit search.Hit, q search.Query, now time.Time) resultCard
 		Name: c.Name, Headline: c.Headline, URL: "/therapists/" + c.Slug,
 		Fees:         formatFees(c.FeeMinPence, c.FeeMaxPence, c.Concessions),
 		Availability: availabilityText(c.Availability, c.ConfirmedAt, now),
-		Fresh:        !c.ConfirmedAt.IsZero() && now.Sub(c.ConfirmedAt) <= 30*24*time.Hour,
+		Fresh:        directory.ConfirmedRecently(c.ConfirmedAt, now),
 	}
 	if q.Near != "" {
 		rc.URL += "?" + url.Values{"near": {q.Near}}.Encode()

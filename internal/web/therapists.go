@@ -39,20 +39,17 @@ type therapistPage struct {
 }
 
 func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.Profiles.ProfileBySlug(r.Context(), r.PathValue("slug"))
+	now := h.Now()
+	p, err := directory.PublicBySlug(r.Context(), h.Profiles, r.PathValue("slug"), now)
 	if err != nil {
 		return err
-	}
-	now := h.Now()
-	if !p.IsPublic(now) {
-		return errPageNotFound
 	}
 	page := therapistPage{
 		layout: h.layout(p.DisplayName, "search"), Verification: p.Verification,
 		Name: p.DisplayName, FirstName: firstName(p.DisplayName), Headline: p.Headline,
 		Statement:    h.Markup.Render(p.Statement),
 		Availability: availabilityText(p.Availability, p.AvailabilityConfirmedAt, now),
-		Fresh:        directory.AcceptingNow(p.Availability, p.AvailabilityConfirmedAt, now) || (!p.AvailabilityConfirmedAt.IsZero() && now.Sub(p.AvailabilityConfirmedAt) <= directory.AvailabilityFreshFor),
+		Fresh:        directory.ConfirmedRecently(p.AvailabilityConfirmedAt, now),
 		Fees:         formatFees(p.FeeMinPence, p.FeeMaxPence, p.Concessions),
 		Gender:       p.Gender,
 		BackURL:      "/search",

@@ -6,7 +6,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -47,18 +46,13 @@ type Searcher interface {
 	Version() uint64
 }
 
-// ProfileReader reads stored profiles.
-type ProfileReader interface {
-	ProfileBySlug(ctx context.Context, slug string) (*directory.Profile, error)
-}
-
 // Deps are what the pages need.
 type Deps struct {
 	Config   Config
 	Log      *slog.Logger
 	Parser   *search.Parser
 	Index    Searcher
-	Profiles ProfileReader
+	Profiles directory.SlugReader
 	Tax      *taxonomy.Taxonomy
 	Gaz      *geo.Gazetteer
 	Markup   *markup.Renderer
