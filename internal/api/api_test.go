@@ -249,3 +249,12 @@ func TestOtherEndpoints(t *testing.T) {
 		t.Fatalf("healthz: %d %v", status, health)
 	}
 }
+
+func TestHealthReportsDatabaseDown(t *testing.T) {
+	srv, w := newServer(t)
+	w.DB.Close()
+	var health map[string]any
+	if status := get(t, srv.URL+"/healthz", &health); status != http.StatusServiceUnavailable || health["database"] != "unavailable" {
+		t.Fatalf("healthz with the database closed: %d %v", status, health)
+	}
+}

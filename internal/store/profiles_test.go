@@ -235,3 +235,13 @@ func TestPruneChangesKeepsTheLatest(t *testing.T) {
 		t.Fatalf("left %v", changes)
 	}
 }
+
+func TestOpenRefusesUnusablePaths(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, path := range []string{filepath.Join(t.TempDir(), "no", "such", "dir", "x.db"), "bad?name.db"} {
+		if db, err := store.Open(context.Background(), path, log); err == nil {
+			db.Close()
+			t.Fatalf("Open(%q) succeeded", path)
+		}
+	}
+}
