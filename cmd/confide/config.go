@@ -23,6 +23,27 @@ type config struct {
 	SyncInterval    time.Duration
 	ShutdownTimeout time.Duration
 
+	// accounts, mail and verification
+	BaseURL         string
+	TrustProxy      bool
+	SMTPHost        string
+	SMTPPort        int
+	SMTPTLS         string
+	SMTPUsername    string
+	SMTPPassword    string
+	MailFrom        string
+	MailCatcher     bool
+	SessionIdle     time.Duration
+	SessionLifetime time.Duration
+	RegistersFile   string
+	JobsInterval    time.Duration
+	Argon2MemoryKiB uint
+	Argon2Time      uint
+
+	// admin create
+	Email         string
+	PasswordStdin bool
+
 	// demo command
 	Therapists int
 	Seed       uint64
@@ -37,12 +58,32 @@ func (c *config) common(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 }
 
+// siteFlags are the settings of everything that sends email or links.
+func (c *config) siteFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.BaseURL, "base-url", "", "public address of the site, used in emailed links; https:// turns on Secure __Host- cookies and HSTS (default http://ADDR)")
+	fs.StringVar(&c.SiteName, "site-name", "Confide", "name of the service shown on every page")
+	fs.StringVar(&c.SMTPHost, "smtp-host", "", "SMTP server for outgoing email (required unless --demo or --mail-catcher)")
+	fs.IntVar(&c.SMTPPort, "smtp-port", 587, "SMTP port")
+	fs.StringVar(&c.SMTPTLS, "smtp-tls", "starttls", "SMTP transport security: starttls, tls (implicit, port 465) or none (only for a server on this machine)")
+	fs.StringVar(&c.SMTPUsername, "smtp-username", "", "SMTP user name (empty: no authentication)")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password (prefer the environment variable)")
+	fs.StringVar(&c.MailFrom, "mail-from", "Confide <no-reply@localhost>", "sender of outgoing email")
+	fs.BoolVar(&c.MailCatcher, "mail-catcher", false, "send email to a built-in SMTP server on 127.0.0.1 and show it at /demo/mailbox instead of delivering it (on with --demo unless --smtp-host is set)")
+	fs.StringVar(&c.RegistersFile, "registers", "", "JSON file of professional registers to verify against (default: the built-in UK list)")
+	fs.UintVar(&c.Argon2MemoryKiB, "argon2-memory-kib", 19456, "argon2id memory per password hash in KiB (at least 19456); raising it re-hashes passwords at sign-in")
+	fs.UintVar(&c.Argon2Time, "argon2-time", 2, "argon2id passes (at least 2)")
+}
+
 func (c *config) serveFlags(fs *flag.FlagSet) {
 	c.common(fs)
+	c.siteFlags(fs)
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "take the client address from the last X-Forwarded-For entry (only behind your own proxy)")
+	fs.DurationVar(&c.SessionIdle, "session-idle", time.Hour, "sign out after this long without activity")
+	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 12*time.Hour, "sign out this long after signing in, however active")
+	fs.DurationVar(&c.JobsInterval, "jobs-interval", 15*time.Minute, "how often to send verification reminders, expire lapsed checks and clear old sessions")
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.BoolVar(&c.Demo, "demo", false, "fill an empty database with fictional demo profiles and mark the site as a demo")
 	fs.IntVar(&c.DemoTherapists, "demo-therapists", 2000, "number of demo profiles --demo creates")
-	fs.StringVar(&c.SiteName, "site-name", "Confide", "name of the service shown on every page")
 	fs.StringVar(&c.CrisisLines, "crisis-lines", defaultCrisisLines, "crisis signposting lines for the footer, separated by |")
 	fs.DurationVar(&c.SyncInterval, "sync-interval", 2*time.Second, "how often to pick up profile changes made by other processes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests finish on shutdown")
@@ -53,6 +94,13 @@ func (c *config) demoFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Therapists, "therapists", 2000, "number of profiles to generate")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed; the same seed and date give the same profiles")
 	fs.StringVar(&c.AsOf, "as-of", "", "date the demo data is relative to, as YYYY-MM-DD (default today)")
+}
+
+func (c *config) adminFlags(fs *flag.FlagSet) {
+	c.common(fs)
+	c.siteFlags(fs)
+	fs.StringVar(&c.Email, "email", "", "email address of the admin account")
+	fs.BoolVar(&c.PasswordStdin, "password-stdin", false, "read the password from standard input instead of printing a one-time setup link")
 }
 
 // envName is the environment variable for a flag: --log-level is
@@ -96,6 +144,21 @@ func (c *config) validate() error {
 	}
 	if c.Therapists < 0 || c.Therapists > 2_000_000 {
 		errs = append(errs, errors.New("--therapists must be from 0 to 2000000"))
+	}
+	if c.Argon2MemoryKiB != 0 && c.Argon2MemoryKiB < 19456 {
+		errs = append(errs, errors.New("--argon2-memory-kib must be at least 19456 (the OWASP minimum)"))
+	}
+	if c.Argon2MemoryKiB > 4<<20 {
+		errs = append(errs, errors.New("--argon2-memory-kib must be at most 4194304"))
+	}
+	if c.Argon2Time != 0 && (c.Argon2Time < 2 || c.Argon2Time > 20) {
+		errs = append(errs, errors.New("--argon2-time must be from 2 to 20"))
+	}
+	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		errs = append(errs, fmt.Errorf("--base-url must start with http:// or https://, not %q", c.BaseURL))
+	}
+	if c.SessionIdle < 0 || c.SessionLifetime < 0 || (c.SessionIdle > 0 && c.SessionLifetime > 0 && c.SessionIdle > c.SessionLifetime) {
+		errs = append(errs, errors.New("--session-idle and --session-lifetime must be positive, idle no longer than lifetime"))
 	}
 	if c.SyncInterval < 0 {
 		errs = append(errs, errors.New("--sync-interval must not be negative"))

@@ -20,16 +20,14 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/confide-org/confide/internal/api"
+	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/audit"
 	"github.com/confide-org/confide/internal/demo"
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/geo"
-	"github.com/confide-org/confide/internal/httpx"
-	"github.com/confide-org/confide/internal/markup"
-	"github.com/confide-org/confide/internal/search"
+	"github.com/confide-org/confide/internal/jobs"
 	"github.com/confide-org/confide/internal/store"
 	"github.com/confide-org/confide/internal/taxonomy"
-	"github.com/confide-org/confide/internal/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -40,6 +38,9 @@ const topUsage = `Confide: find a verified counsellor or psychotherapist.
 Usage:
   confide serve [options]     serve the directory over HTTP
   confide demo [options]      add fictional demo profiles to a database
+  confide admin create --email E
+                              create an admin and print a one-time setup link
+  confide audit verify        check the audit log's hash chain
   confide version             print the version
   confide <command> --help    options of a command`
 
@@ -69,6 +70,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cfg.demoFlags(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide demo [--therapists N] [--seed S] [--db PATH]\n\nAdds N fictional, deterministic demo profiles to the database.")
 		action = func() error { return runDemo(ctx, cfg, stdout, stderr) }
+	case "admin":
+		if len(rest) == 0 || rest[0] != "create" {
+			fmt.Fprintln(stderr, "Usage: confide admin create --email E [--password-stdin]")
+			return 2
+		}
+		rest = rest[1:]
+		cfg.adminFlags(fs)
+		fs.Usage = usage(fs, stderr, "Usage: confide admin create --email E [--password-stdin]\n\nCreates an admin account (or makes an existing account an admin) and prints a one-time\nlink to choose its password; with --password-stdin, reads the password instead.")
+		action = func() error { return createAdmin(ctx, cfg, os.Stdin, stdout, stderr) }
+	case "audit":
+		if len(rest) == 0 || rest[0] != "verify" {
+			fmt.Fprintln(stderr, "Usage: confide audit verify [--db PATH]")
+			return 2
+		}
+		rest = rest[1:]
+		cfg.common(fs)
+		fs.Usage = usage(fs, stderr, "Usage: confide audit verify [--db PATH]\n\nChecks the audit log's hash chain and names the first broken link.")
+		action = func() error { return verifyAudit(ctx, cfg, stdout, stderr) }
 	case "version":
 		fs.Usage = usage(fs, stderr, "Usage: confide version\n\nPrints the version of this build.")
 		action = func() error { fmt.Fprintln(stdout, "confide", buildVersion()); return nil }
@@ -145,63 +164,24 @@ func openData(ctx context.Context, cfg config, log *slog.Logger) (*taxonomy.Taxo
 
 func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
-	tax, gaz, db, err := openData(ctx, cfg, log)
+	a, err := newApp(ctx, cfg, log, time.Now)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	validator := directory.Validator{Tax: tax, Gaz: gaz}
+	defer a.close()
 
-	if cfg.Demo {
-		n, err := db.CountProfiles(ctx)
-		if err != nil {
-			return err
-		}
-		if n == 0 && cfg.DemoTherapists > 0 {
-			start := time.Now()
-			gen, err := demo.NewGenerator(tax, gaz)
-			if err != nil {
-				return err
-			}
-			if err := gen.Load(ctx, db, validator, cfg.DemoTherapists, 1, time.Now(), nil); err != nil {
-				return err
-			}
-			log.Info("filled empty database with demo profiles", "profiles", cfg.DemoTherapists, "seconds", time.Since(start).Seconds())
-		}
-	}
-
-	analyzer := search.NewAnalyzer()
-	index := search.NewIndex(tax, analyzer, time.Now)
-	start := time.Now()
-	if err := index.Load(ctx, db); err != nil {
-		return err
-	}
-	log.Info("search index built", "public_profiles", index.Len(), "seconds", time.Since(start).Seconds())
-
-	syncCtx, cancelSync := context.WithCancel(ctx)
-	defer cancelSync()
-	syncer := &search.Syncer{Index: index, Feed: db, Interval: cfg.SyncInterval, Log: log, Now: time.Now, Prune: db.PruneChanges}
+	bgCtx, cancelBackground := context.WithCancel(ctx)
+	defer cancelBackground()
 	if cfg.SyncInterval > 0 {
-		go syncer.Run(syncCtx)
+		go a.syncer.Run(bgCtx)
 	}
+	jobsDone := make(chan struct{})
+	go func() { jobs.Run(bgCtx, log, a.jobs...); close(jobsDone) }()
+	defer func() { cancelBackground(); <-jobsDone }()
 
-	parser := &search.Parser{Tax: tax, Gaz: gaz, Analyzer: analyzer}
-	md := markup.New()
-	mux := http.NewServeMux()
-	api.New(api.Deps{Log: log, Parser: parser, Index: index, Profiles: db, DB: db, Tax: tax, Gaz: gaz, Markup: md, Now: time.Now}).Register(mux)
-	pages, err := web.New(web.Deps{
-		Config: web.Config{SiteName: cfg.SiteName, CrisisLines: splitLines(cfg.CrisisLines), Demo: cfg.Demo},
-		Log:    log, Parser: parser, Index: index, Profiles: db, Tax: tax, Gaz: gaz, Markup: md, Now: time.Now,
-	})
-	if err != nil {
-		return err
-	}
-	pages.Register(mux)
-
-	handler := httpx.Observe(log, httpx.SecureHeaders(http.NewCrossOriginProtection().Handler(mux)))
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           handler,
+		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -268,5 +248,64 @@ func runDemo(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "added %d demo profiles (seed %d, as of %s) to %s in %.1fs\n", cfg.Therapists, cfg.Seed, asOf.Format(time.DateOnly), cfg.DB, time.Since(start).Seconds())
+	return nil
+}
+
+// createAdmin is `confide admin create`: there is no default admin, so the
+// operator makes the first one from the machine the database is on.
+func createAdmin(ctx context.Context, cfg config, stdin io.Reader, stdout, stderr io.Writer) error {
+	if cfg.Email == "" {
+		return errors.New("--email is required")
+	}
+	log := newLogger(cfg, stderr)
+	db, err := store.Open(ctx, cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var password string
+	if cfg.PasswordStdin {
+		b, err := io.ReadAll(io.LimitReader(stdin, 4096))
+		if err != nil {
+			return fmt.Errorf("read password: %w", err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+		if password == "" {
+			return errors.New("no password on standard input")
+		}
+	}
+	now := time.Now
+	accounts := account.NewService(account.Config{SiteName: cfg.SiteName, BaseURL: cfg.baseURL()}, db, cfg.hasher(), account.NewPolicy(),
+		noMail{}, audit.NewLog(db, now), now, log)
+	link, err := accounts.CreateAdmin(ctx, cfg.Email, password)
+	if err != nil {
+		return err
+	}
+	if link == "" {
+		fmt.Fprintf(stdout, "%s is an admin and its password is set. Sign in at %s/signin\n", cfg.Email, cfg.baseURL())
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s is an admin. Open this link within 24 hours to choose its password (it works once):\n%s\n", cfg.Email, link)
+	return nil
+}
+
+// noMail is the mailer of command-line tools: they print what they would
+// send.
+type noMail struct{}
+
+func (noMail) Send(context.Context, string, string, string) error { return nil }
+
+// verifyAudit is `confide audit verify`.
+func verifyAudit(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	db, err := store.Open(ctx, cfg.DB, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := audit.Verify(ctx, db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d entries, every hash matches\n", n)
 	return nil
 }

@@ -104,8 +104,11 @@ type Profile struct {
 	// ContactEmail is private: enquiries are relayed, never shown.
 	ContactEmail string
 	Published    bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// OwnerID is the account that keeps this profile, or 0 for profiles
+	// loaded by staff or the demo generator.
+	OwnerID   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // IsPublic reports whether the profile may appear in search and on its

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -48,14 +49,29 @@ func TestObserve(t *testing.T) {
 }
 
 func TestSecureHeaders(t *testing.T) {
-	rec := httptest.NewRecorder()
-	SecureHeaders(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"} {
-		if rec.Header().Get(h) == "" {
-			t.Errorf("missing %s", h)
-		}
-	}
-	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
-		t.Errorf("CSP allows third parties: %s", csp)
+	for _, hsts := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hsts=%v", hsts), func(t *testing.T) {
+			var seen []string
+			h := SecureHeaders(hsts, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = append(seen, Nonce(r.Context())) }))
+			for range 2 {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+				csp := rec.Header().Get("Content-Security-Policy")
+				for _, want := range []string{"default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "'nonce-" + seen[len(seen)-1] + "'"} {
+					if !strings.Contains(csp, want) {
+						t.Errorf("CSP %q lacks %q", csp, want)
+					}
+				}
+				if rec.Header().Get("X-Content-Type-Options") != "nosniff" || rec.Header().Get("Referrer-Policy") != "no-referrer" {
+					t.Errorf("headers %v", rec.Header())
+				}
+				if got := rec.Header().Get("Strict-Transport-Security") != ""; got != hsts {
+					t.Errorf("HSTS present %v, want %v", got, hsts)
+				}
+			}
+			if len(seen) != 2 || seen[0] == seen[1] || len(seen[0]) < 20 {
+				t.Errorf("nonces %q must be fresh per response", seen)
+			}
+		})
 	}
 }

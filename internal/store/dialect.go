@@ -156,3 +156,11 @@ func (n nullTime) parse(s string) error {
 	}
 	return fmt.Errorf("cannot parse time %q", s)
 }
+
+// nullID encodes an optional row id; zero is NULL.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}

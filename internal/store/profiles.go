@@ -11,7 +11,7 @@ import (
 
 const profileColumns = `id, slug, display_name, headline, statement, gender, fee_min_pence, fee_max_pence,
 	concessions, availability, availability_confirmed_at, verification_state, verified_at, next_check_due,
-	contact_email, published, created_at, updated_at`
+	contact_email, published, created_at, updated_at, owner_id`
 
 // Term kinds as stored in profile_terms.
 const (
@@ -37,7 +37,7 @@ func newProfileWriter(ctx context.Context, tx *Tx) (*profileWriter, error) {
 		dst   **sql.Stmt
 		query string
 	}{
-		{&w.insert, `INSERT INTO profiles (` + profileColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.insert, `INSERT INTO profiles (` + profileColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.update, `UPDATE profiles SET slug = ?, display_name = ?, headline = ?, statement = ?, gender = ?,
 			fee_min_pence = ?, fee_max_pence = ?, concessions = ?, availability = ?, availability_confirmed_at = ?,
 			verification_state = ?, verified_at = ?, next_check_due = ?, contact_email = ?, published = ?, updated_at = ?
@@ -78,7 +78,7 @@ func (w *profileWriter) create(ctx context.Context, p *directory.Profile) error 
 	res, err := w.insert.ExecContext(ctx, id, p.Slug, p.DisplayName, p.Headline, p.Statement, p.Gender,
 		p.FeeMinPence, p.FeeMaxPence, p.Concessions, string(p.Availability), timeArg(p.AvailabilityConfirmedAt),
 		string(p.Verification.State), timeArg(p.Verification.VerifiedAt), dateArg(p.Verification.NextCheckDue),
-		p.ContactEmail, p.Published, timeArg(p.CreatedAt), timeArg(p.UpdatedAt))
+		p.ContactEmail, p.Published, timeArg(p.CreatedAt), timeArg(p.UpdatedAt), nullID(p.OwnerID))
 	if err != nil {
 		if w.tx.dialect.isUniqueViolation(err) {
 			return fmt.Errorf("slug %q is taken: %w", p.Slug, directory.ErrConflict)
@@ -367,13 +367,15 @@ func (db *DB) PruneChanges(ctx context.Context, before time.Time) (int64, error)
 func scanProfile(rows *sql.Rows) (*directory.Profile, error) {
 	var p directory.Profile
 	var availability, state string
+	var owner sql.NullInt64
 	err := rows.Scan(&p.ID, &p.Slug, &p.DisplayName, &p.Headline, &p.Statement, &p.Gender,
 		&p.FeeMinPence, &p.FeeMaxPence, &p.Concessions, &availability, nullTime{&p.AvailabilityConfirmedAt},
 		&state, nullTime{&p.Verification.VerifiedAt}, nullTime{&p.Verification.NextCheckDue},
-		&p.ContactEmail, &p.Published, nullTime{&p.CreatedAt}, nullTime{&p.UpdatedAt})
+		&p.ContactEmail, &p.Published, nullTime{&p.CreatedAt}, nullTime{&p.UpdatedAt}, &owner)
 	if err != nil {
 		return nil, fmt.Errorf("scan profile: %w", err)
 	}
+	p.OwnerID = owner.Int64
 	p.Availability = directory.Availability(availability)
 	p.Verification.State = directory.VerificationState(state)
 	return &p, nil

@@ -176,5 +176,6 @@ func templateFuncs() template.FuncMap {
 		"count":    formatCount,
 		"last":     func(i, n int) bool { return i == n-1 },
 		"add":      func(a, b int) int { return a + b },
+		"upper":    strings.ToUpper,
 	}
 }

@@ -35,7 +35,7 @@ func (h *Handler) everything() search.Result {
 
 func (h *Handler) showHome(w http.ResponseWriter, r *http.Request) error {
 	res := h.everything()
-	page := homePage{layout: h.layout("Find a verified counsellor or psychotherapist", ""), Total: res.Total,
+	page := homePage{layout: h.layout(r, "Find a verified counsellor or psychotherapist", ""), Total: res.Total,
 		Issues:     h.terms(taxonomy.Issue, res.Facets[search.FacetIssue]),
 		Approaches: h.terms(taxonomy.Approach, res.Facets[search.FacetApproach])}
 	page.Description = "Find a counsellor or psychotherapist whose professional membership has been checked, near you or online."
@@ -50,7 +50,7 @@ type termsPage struct {
 
 func (h *Handler) listTherapies(w http.ResponseWriter, r *http.Request) error {
 	res := h.everything()
-	page := termsPage{layout: h.layout("Types of therapy", "therapies"), Heading: "Types of therapy",
+	page := termsPage{layout: h.layout(r, "Types of therapy", "therapies"), Heading: "Types of therapy",
 		Intro: "The main approaches to counselling and psychotherapy, and how many verified therapists offer each.",
 		Param: "/search?approach=", Terms: h.terms(taxonomy.Approach, res.Facets[search.FacetApproach])}
 	return h.render(w, r, http.StatusOK, "terms", page)
@@ -58,7 +58,7 @@ func (h *Handler) listTherapies(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) listIssues(w http.ResponseWriter, r *http.Request) error {
 	res := h.everything()
-	page := termsPage{layout: h.layout("What therapy can help with", "issues"), Heading: "What therapy can help with",
+	page := termsPage{layout: h.layout(r, "What therapy can help with", "issues"), Heading: "What therapy can help with",
 		Intro: "Issues people bring to therapy, and how many verified therapists work with each.",
 		Param: "/search?issue=", Terms: h.terms(taxonomy.Issue, res.Facets[search.FacetIssue])}
 	return h.render(w, r, http.StatusOK, "terms", page)
@@ -71,7 +71,7 @@ type aboutPage struct {
 }
 
 func (h *Handler) showAbout(w http.ResponseWriter, r *http.Request) error {
-	page := aboutPage{layout: h.layout("About", "about"), Bodies: h.Tax.Bodies, TaxonomyVersion: h.Tax.Version}
+	page := aboutPage{layout: h.layout(r, "About", "about"), Bodies: h.Tax.Bodies, TaxonomyVersion: h.Tax.Version}
 	return h.render(w, r, http.StatusOK, "about", page)
 }
 

@@ -1,15 +1,116 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/confide-org/confide/internal/account"
+)
+
+// route is one page of the site and who may use it.
+type route struct {
+	pattern string
+	access  access
+	fn      handlerFunc
+}
+
+// Route describes a route for tests and documentation.
+type Route struct {
+	Pattern string
+	// Access is "public", "signed-in" or "role:a|b" (any of the roles).
+	Access string
+}
+
+// routes is the site's route table: the only place pages are listed, so
+// that the role-by-route test sees every one of them.
+func (h *Handler) routes() []route {
+	rs := []route{
+		{"GET /{$}", public, h.showHome},
+		{"GET /search", public, h.showSearch},
+		{"GET /therapists/{slug}", public, h.showTherapist},
+		{"GET /therapies", public, h.listTherapies},
+		{"GET /issues", public, h.listIssues},
+		{"GET /about", public, h.showAbout},
+	}
+	if h.Accounts == nil {
+		return rs
+	}
+	therapist := roles(account.Therapist)
+	verifier := roles(account.Verifier)
+	admin := roles(account.Admin)
+	rs = append(rs,
+		// accounts.go
+		route{"GET /signup", public, h.showSignUp},
+		route{"POST /signup", public, h.createAccount},
+		route{"GET /confirm", public, h.showConfirm},
+		route{"POST /confirm", public, h.confirmEmail},
+		route{"GET /signin", public, h.showSignIn},
+		route{"POST /signin", public, h.createSession},
+		route{"POST /signout", signedIn, h.deleteSession},
+		route{"GET /reset", public, h.showReset},
+		route{"POST /reset", public, h.requestReset},
+		route{"GET /reset/new", public, h.showNewPassword},
+		route{"POST /reset/new", public, h.resetPassword},
+		route{"GET /setup", public, h.showSetup},
+		route{"POST /setup", public, h.setupPassword},
+		route{"GET /account", signedIn, h.showAccount},
+		route{"POST /account/password", signedIn, h.changePassword},
+		route{"POST /account/email", signedIn, h.changeEmail},
+		route{"GET /account/email/confirm", public, h.showEmailConfirm},
+		route{"POST /account/email/confirm", public, h.confirmEmailChange},
+		// dashboard.go
+		route{"GET /dashboard", therapist, h.showDashboard},
+		route{"GET /dashboard/profile", therapist, h.editProfile},
+		route{"POST /dashboard/profile", therapist, h.saveProfile},
+		route{"GET /dashboard/preview", therapist, h.previewProfile},
+		route{"POST /dashboard/publish", therapist, h.publishProfile},
+		route{"POST /dashboard/unpublish", therapist, h.unpublishProfile},
+		route{"POST /dashboard/availability", therapist, h.confirmAvailability},
+		route{"GET /dashboard/verification", therapist, h.showEvidence},
+		route{"POST /dashboard/verification", therapist, h.submitEvidence},
+		// staff.go
+		route{"GET /staff", roles(account.Verifier, account.Editor, account.Reviewer, account.Admin), h.showStaffHome},
+		route{"GET /staff/verifications", verifier, h.listVerifications},
+		route{"GET /staff/verifications/{id}", verifier, h.showVerification},
+		route{"POST /staff/verifications/{id}", verifier, h.decideVerification},
+		route{"GET /staff/profiles/{id}", roles(account.Verifier, account.Admin), h.showStaffProfile},
+		route{"POST /staff/profiles/{id}/suspend", roles(account.Verifier, account.Admin), h.suspendProfile},
+		route{"POST /staff/profiles/{id}/reinstate", roles(account.Verifier, account.Admin), h.reinstateProfile},
+		// admin.go
+		route{"GET /admin/users", admin, h.listUsers},
+		route{"GET /admin/users/{id}", admin, h.showUser},
+		route{"POST /admin/users/{id}/roles", admin, h.changeRoles},
+		route{"POST /admin/users/{id}/disable", admin, h.disableUser},
+		route{"POST /admin/users/{id}/enable", admin, h.enableUser},
+		route{"GET /admin/audit", admin, h.showAudit},
+	)
+	if h.Mailbox != nil {
+		rs = append(rs, route{"GET /demo/mailbox", public, h.showMailbox})
+	}
+	return rs
+}
+
+// Routes lists every page route with its access rule.
+func (h *Handler) Routes() []Route {
+	var out []Route
+	for _, r := range h.routes() {
+		out = append(out, Route{Pattern: r.pattern, Access: r.access.String()})
+	}
+	return out
+}
 
 // Register adds the pages' routes to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET /{$}", h.serve(h.showHome))
-	mux.Handle("GET /search", h.serve(h.showSearch))
-	mux.Handle("GET /therapists/{slug}", h.serve(h.showTherapist))
-	mux.Handle("GET /therapies", h.serve(h.listTherapies))
-	mux.Handle("GET /issues", h.serve(h.listIssues))
-	mux.Handle("GET /about", h.serve(h.showAbout))
+	for _, rt := range h.routes() {
+		var handler http.Handler = h.serve(h.guard(rt.access, rt.fn))
+		if h.Sessions != nil {
+			handler = h.Sessions.LoadAndSave(h.withUser(handler))
+		}
+		mux.Handle(rt.pattern, handler)
+	}
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
-	mux.Handle("/", h.serve(h.showNotFound))
+	notFound := h.serve(h.showNotFound)
+	if h.Sessions != nil {
+		notFound = h.Sessions.LoadAndSave(h.withUser(notFound))
+	}
+	mux.Handle("/", notFound)
 }

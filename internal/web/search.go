@@ -97,7 +97,7 @@ func (h *Handler) showSearch(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := h.Now()
 	page := searchPage{
-		layout:     h.layout("Find a therapist", "search"),
+		layout:     h.layout(r, "Find a therapist", "search"),
 		Form:       searchForm{Near: v.Get("near"), Q: v.Get("q"), Lat: v.Get("lat"), Lon: v.Get("lon"), PerPage: v.Get("per_page")},
 		FieldError: map[string]string{},
 	}

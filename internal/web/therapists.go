@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/geo"
@@ -36,6 +37,9 @@ type therapistPage struct {
 	Locations                 []locationView
 	From                      string
 	BackURL                   string
+	// Preview is the therapist's own view of an unpublished or
+	// unverified profile; Verified says whether to show the badge.
+	Preview, Verified bool
 }
 
 func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
@@ -44,8 +48,15 @@ func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return h.render(w, r, http.StatusOK, "therapist", h.therapistView(r, p, now))
+}
+
+// therapistView builds a profile page; the public page and the therapist's
+// preview share it so the preview is exactly what the public will see.
+func (h *Handler) therapistView(r *http.Request, p *directory.Profile, now time.Time) therapistPage {
 	page := therapistPage{
-		layout: h.layout(p.DisplayName, "search"), Verification: p.Verification,
+		Verified: p.IsPublic(now),
+		layout: h.layout(r, p.DisplayName, "search"), Verification: p.Verification,
 		Name: p.DisplayName, FirstName: firstName(p.DisplayName), Headline: p.Headline,
 		Statement:    h.Markup.Render(p.Statement),
 		Availability: availabilityText(p.Availability, p.AvailabilityConfirmedAt, now),
@@ -65,6 +76,11 @@ func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
 		mv := membershipView{BodyName: m.Body, Number: m.Number, Level: m.Level}
 		if b, ok := h.Tax.Body(m.Body); ok {
 			mv.BodyName, mv.RegisterURL = b.Name+" ("+b.Abbreviation+")", b.RegisterURL
+		}
+		if h.Verify != nil {
+			if reg, ok := h.Verify.Registers.Get(m.Body); ok {
+				mv.RegisterURL = reg.Link(m.Number)
+			}
 		}
 		page.Memberships = append(page.Memberships, mv)
 	}
@@ -92,7 +108,7 @@ func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
 		}
 		page.Locations = append(page.Locations, lv)
 	}
-	return h.render(w, r, http.StatusOK, "therapist", page)
+	return page
 }
 
 func firstName(name string) string {

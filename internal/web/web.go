@@ -6,6 +6,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -16,12 +17,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/audit"
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/httpx"
+	"github.com/confide-org/confide/internal/mail"
 	"github.com/confide-org/confide/internal/markup"
 	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
+	"github.com/confide-org/confide/internal/verify"
 )
 
 //go:embed templates/*.html
@@ -37,6 +44,10 @@ type Config struct {
 	CrisisLines []string
 	// Demo marks a site whose profiles are all fictional.
 	Demo bool
+	// BaseURL is the public address of the site, without a trailing slash.
+	BaseURL string
+	// TrustProxy takes the client address from X-Forwarded-For.
+	TrustProxy bool
 }
 
 // Searcher answers search queries; *search.Index is one.
@@ -57,6 +68,32 @@ type Deps struct {
 	Gaz      *geo.Gazetteer
 	Markup   *markup.Renderer
 	Now      func() time.Time
+
+	// Accounts, sessions and verification. A Handler built without them
+	// serves only the public pages.
+	Accounts  *account.Service
+	Sessions  *scs.SessionManager
+	Directory *directory.Service
+	Verify    *verify.Service
+	Records   Records
+	// Mailbox, in demo mode, shows the emails the site has sent.
+	Mailbox Mailbox
+}
+
+// Records is what the signed-in pages read from the store.
+type Records interface {
+	ProfileByOwner(ctx context.Context, userID int64) (*directory.Profile, error)
+	ProfileByID(ctx context.Context, id int64) (*directory.Profile, error)
+	LatestRequest(ctx context.Context, profileID int64) (*verify.Request, error)
+	Requests(ctx context.Context, status verify.Status, limit int) ([]verify.Request, error)
+	RequestByID(ctx context.Context, id int64) (*verify.Request, error)
+	RecentAudit(ctx context.Context, limit int) ([]audit.Entry, error)
+	audit.Store
+}
+
+// Mailbox lists caught emails (demo mode only).
+type Mailbox interface {
+	Messages() []mail.Message
 }
 
 // Handler serves the HTML pages.
@@ -70,11 +107,13 @@ type Handler struct {
 	browse        search.Result
 	browseVersion uint64
 	browseDay     string
+
+	limits *limits
 }
 
 // New parses the templates and returns a handler.
 func New(d Deps) (*Handler, error) {
-	h := &Handler{Deps: d, pages: make(map[string]*template.Template)}
+	h := &Handler{Deps: d, pages: make(map[string]*template.Template), limits: newLimits()}
 	pages, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -97,14 +136,24 @@ func New(d Deps) (*Handler, error) {
 type layout struct {
 	Site  Config
 	Title string
+	// User is the signed-in account, or nil.
+	User *account.User
+	// Nonce allows the page's own inline script under the CSP.
+	Nonce string
+	// Flash is a one-off confirmation ("Profile saved").
+	Flash string
 	// Nav is the header link to mark as current.
 	Nav string
 	// Description is the meta description.
 	Description string
 }
 
-func (h *Handler) layout(title, nav string) layout {
-	return layout{Site: h.Config, Title: title, Nav: nav}
+func (h *Handler) layout(r *http.Request, title, nav string) layout {
+	l := layout{Site: h.Config, Title: title, Nav: nav, User: currentUser(r.Context()), Nonce: httpx.Nonce(r.Context())}
+	if h.Sessions != nil && l.User != nil {
+		l.Flash = h.popFlash(r.Context())
+	}
+	return l
 }
 
 // render executes a page into a buffer first, so that a template error
@@ -145,7 +194,27 @@ func (h *Handler) serve(fn handlerFunc) http.Handler {
 		if err == nil {
 			return
 		}
-		if errors.Is(err, directory.ErrNotFound) || errors.Is(err, errPageNotFound) {
+		var tooMany *tooManyError
+		switch {
+		case errors.As(err, &tooMany):
+			w.Header().Set("Retry-After", tooMany.seconds())
+			h.renderError(w, r, http.StatusTooManyRequests, "Too many attempts",
+				"For your security we limit how often this can be tried. Please wait "+waitText(tooMany.retryAfter)+" and try again. Your account has not been locked.")
+			return
+		case errors.Is(err, errForbidden) || errors.Is(err, account.ErrForbidden):
+			h.renderError(w, r, http.StatusForbidden, "You do not have access to this page",
+				"Your account does not have the role this page needs. If you think it should, ask an administrator.")
+			return
+		case errors.Is(err, directory.ErrConflict):
+			h.renderError(w, r, http.StatusConflict, "This has already changed",
+				"Someone else changed this while you were looking at it. Go back, reload the page and try again.")
+			return
+		case errors.Is(err, errBadForm):
+			h.renderError(w, r, http.StatusBadRequest, "Sorry, we could not read that form",
+				"Some of what was sent is not in the form we expect. Go back, check the form and try again.")
+			return
+		}
+		if errors.Is(err, directory.ErrNotFound) || errors.Is(err, errPageNotFound) || errors.Is(err, account.ErrNotFound) {
 			h.renderError(w, r, http.StatusNotFound, "Page not found",
 				"If you typed the web address, check it is correct. If you followed a link to a therapist, they may have left the directory or be waiting for their credentials to be checked again.")
 			return
@@ -158,7 +227,7 @@ func (h *Handler) serve(fn handlerFunc) http.Handler {
 }
 
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
-	data := errorPage{layout: h.layout(heading, ""), Status: status, Heading: heading, Message: message, RequestID: httpx.RequestID(r.Context())}
+	data := errorPage{layout: h.layout(r, heading, ""), Status: status, Heading: heading, Message: message, RequestID: httpx.RequestID(r.Context())}
 	if err := h.render(w, r, status, "error", data); err != nil {
 		h.Log.ErrorContext(r.Context(), "render error page", "err", err)
 		http.Error(w, heading, status)
@@ -182,4 +251,18 @@ func (h *Handler) terms(kind taxonomy.Kind, counts []search.FacetCount) []term {
 		out = append(out, term{Slug: t.Slug, Label: t.Label, Description: t.Description, Count: byValue[t.Slug]})
 	}
 	return out
+}
+
+// errBadForm is a request body that cannot be parsed as a form.
+var errBadForm = errors.New("malformed form")
+
+func waitText(d time.Duration) string {
+	if d < time.Minute {
+		return "a minute"
+	}
+	m := int(d.Round(time.Minute) / time.Minute)
+	if m == 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
 }
