@@ -60,6 +60,7 @@ func (a *app) close() {
 // account's address.
 type ownerEmails struct{ accounts *account.Service }
 
+// OwnerEmail implements verify.Owners.
 func (o ownerEmails) OwnerEmail(ctx context.Context, p *directory.Profile) string {
 	if p.OwnerID == 0 {
 		return ""
@@ -228,6 +229,7 @@ type dirProfiles struct {
 	db *store.DB
 }
 
+// ProfileByID reads straight from the store.
 func (d dirProfiles) ProfileByID(ctx context.Context, id int64) (*directory.Profile, error) {
 	return d.db.ProfileByID(ctx, id)
 }

@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/confide-org/confide/internal/audit"
 	"github.com/confide-org/confide/internal/directory"
 )
 
@@ -132,6 +134,41 @@ func TestTherapistJourney(t *testing.T) {
 		t.Fatalf("dashboard after approval: %s", excerpt(res.body))
 	}
 
+	// Edits reach search at once.
+	edited := profileForm(name)
+	edited.Set("headline", "Psychodynamic counsellor with a zeppelinwatcher's patience")
+	if res := ann.post("/dashboard/profile", edited); res.status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", res.status, excerpt(res.body))
+	}
+	if n := h.apiTotal("q=zeppelinwatcher"); n != 1 {
+		t.Fatalf("edited headline not searchable at once (total %d)", n)
+	}
+	// Unpublishing and suspension take it out of search at once.
+	ann.post("/dashboard/unpublish", nil)
+	if n := h.apiTotal("q=Quist-Verity"); n != 0 {
+		t.Fatalf("unpublished profile in search (total %d)", n)
+	}
+	ann.post("/dashboard/publish", nil)
+	if res := admin.post("/staff/profiles/"+itoa(p.ID)+"/suspend", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("suspend: %d", res.status)
+	}
+	if n := h.apiTotal("q=Quist-Verity"); n != 0 {
+		t.Fatalf("suspended profile in search (total %d)", n)
+	}
+	if res := ann.post("/dashboard/verification", evidence); res.status != http.StatusBadRequest {
+		t.Fatalf("a suspended therapist re-submitted evidence: %d", res.status)
+	}
+	admin.post("/staff/profiles/"+itoa(p.ID)+"/reinstate", nil)
+	if n := h.apiTotal("q=Quist-Verity"); n != 1 {
+		t.Fatalf("reinstated profile not back in search (total %d)", n)
+	}
+	// One click confirms availability and dates it.
+	h.clock.Advance(24 * time.Hour)
+	ann.post("/dashboard/availability", url.Values{"availability": {"accepting"}})
+	if got := h.ownProfile(annUser).AvailabilityConfirmedAt; !got.Equal(h.clock.Now()) {
+		t.Fatalf("availability confirmed at %v, want %v", got, h.clock.Now())
+	}
+
 	// Time passes: 30 days before, 7 days before, then the day after due.
 	for _, step := range []struct {
 		at      time.Time
@@ -174,6 +211,27 @@ func TestTherapistJourney(t *testing.T) {
 	}
 	if res := ann.get("/dashboard"); !strings.Contains(res.body, "Submit up-to-date evidence") {
 		t.Fatalf("dashboard after expiry does not say how to re-verify: %s", excerpt(res.body))
+	}
+
+	// Every step that matters is in the audit log, and the chain holds.
+	var actions []string
+	if err := h.app.db.EachAudit(h.ctx, func(e audit.Entry) error {
+		actions = append(actions, e.Action)
+		if strings.Contains(e.Object+e.Actor, "@") || strings.Contains(e.Object, password) {
+			t.Errorf("audit entry holds content: %+v", e)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"account.create", "account.confirm", "signin.unconfirmed", "signin.success", "profile.publish", "profile.unpublish",
+		"verification.submit", "role.grant", "verification.approved", "profile.suspend", "profile.reinstate", "verification.expire"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("audit log lacks %s: %v", want, actions)
+		}
+	}
+	if n, err := audit.Verify(h.ctx, h.app.db); err != nil || n != len(actions) {
+		t.Fatalf("audit chain: %d of %d, %v", n, len(actions), err)
 	}
 }
 

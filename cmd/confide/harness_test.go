@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -238,3 +239,5 @@ func excerpt(s string) string {
 	}
 	return s
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -47,11 +47,11 @@ Usage:
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run is main without the process: testable, with its exit code returned.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, topUsage)
 		return 2
@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		rest = rest[1:]
 		cfg.adminFlags(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide admin create --email E [--password-stdin]\n\nCreates an admin account (or makes an existing account an admin) and prints a one-time\nlink to choose its password; with --password-stdin, reads the password instead.")
-		action = func() error { return createAdmin(ctx, cfg, os.Stdin, stdout, stderr) }
+		action = func() error { return createAdmin(ctx, cfg, stdin, stdout, stderr) }
 	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			fmt.Fprintln(stderr, "Usage: confide audit verify [--db PATH]")
@@ -293,6 +293,7 @@ func createAdmin(ctx context.Context, cfg config, stdin io.Reader, stdout, stder
 // send.
 type noMail struct{}
 
+// Send drops the message; CLI commands print their links instead.
 func (noMail) Send(context.Context, string, string, string) error { return nil }
 
 // verifyAudit is `confide audit verify`.

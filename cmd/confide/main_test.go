@@ -72,7 +72,7 @@ func TestCommandLineErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			var out bytes.Buffer
-			code := run(context.Background(), tt.args, noEnv, &out, &out)
+			code := run(context.Background(), tt.args, noEnv, strings.NewReader(""), &out, &out)
 			if code != tt.code || !strings.Contains(out.String(), tt.out) {
 				t.Fatalf("exit %d, output %q; want %d and %q", code, out.String(), tt.code, tt.out)
 			}
@@ -84,7 +84,7 @@ func TestCommandLineErrors(t *testing.T) {
 			return "soon"
 		}
 		return ""
-	}, &env, &env); code != 2 || !strings.Contains(env.String(), "CONFIDE_SYNC_INTERVAL") {
+	}, strings.NewReader(""), &env, &env); code != 2 || !strings.Contains(env.String(), "CONFIDE_SYNC_INTERVAL") {
 		t.Fatalf("bad environment value: exit %d, %q", code, env.String())
 	}
 }
@@ -104,7 +104,7 @@ func TestServeDemo(t *testing.T) {
 	var logs bytes.Buffer
 	go func() {
 		done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--db", filepath.Join(t.TempDir(), "confide.db"), "--log-format", "json"},
-			func(string) string { return "" }, &bytes.Buffer{}, &syncBuffer{buf: &logs})
+			func(string) string { return "" }, strings.NewReader(""), &bytes.Buffer{}, &syncBuffer{buf: &logs})
 	}()
 	var health struct {
 		Status  string `json:"status"`

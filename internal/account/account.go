@@ -126,6 +126,7 @@ type FormError struct {
 	Fields map[string]string
 }
 
+// Error lists the fields at fault, never what was typed.
 func (e *FormError) Error() string {
 	keys := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {

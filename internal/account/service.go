@@ -603,7 +603,9 @@ func (s *Service) Current(ctx context.Context, userID, epoch int64) (*User, erro
 }
 
 // User returns an account by id.
-func (s *Service) User(ctx context.Context, id int64) (*User, error) { return s.store.UserByID(ctx, id) }
+func (s *Service) User(ctx context.Context, id int64) (*User, error) {
+	return s.store.UserByID(ctx, id)
+}
 
 // Users lists accounts whose email contains q (all when q is empty).
 func (s *Service) Users(ctx context.Context, q string, limit int) ([]User, error) {

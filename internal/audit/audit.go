@@ -120,6 +120,7 @@ type BrokenLinkError struct {
 	Reason string
 }
 
+// Error names the entry, for the CLI and the admin page.
 func (e *BrokenLinkError) Error() string {
 	return fmt.Sprintf("audit chain broken at entry %d: %s", e.Seq, e.Reason)
 }

@@ -178,4 +178,3 @@ func (db *DB) RemindersSent(ctx context.Context, profileID int64) ([]string, err
 	}
 	return out, rows.Err()
 }
-

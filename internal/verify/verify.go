@@ -119,6 +119,7 @@ type Evidence struct {
 // FieldErrors maps a form field to its message.
 type FieldErrors map[string]string
 
+// Error lists the fields at fault, never what was typed.
 func (e FieldErrors) Error() string {
 	keys := make([]string, 0, len(e))
 	for k := range e {
@@ -214,14 +215,18 @@ func (s *Service) record(ctx context.Context, action, object string) {
 	}
 }
 
-func (s *Service) notify(ctx context.Context, p *directory.Profile, subject, body string) {
+// notify writes to the profile's therapist and reports whether an email
+// was queued (profiles loaded by staff or the demo have nobody to tell).
+func (s *Service) notify(ctx context.Context, p *directory.Profile, subject, body string) bool {
 	to := s.Owners.OwnerEmail(ctx, p)
 	if to == "" {
-		return
+		return false
 	}
 	if err := s.Mail.Send(ctx, to, subject, body); err != nil {
 		s.Log.ErrorContext(ctx, "queue email", "subject", subject, "err", err)
+		return false
 	}
+	return true
 }
 
 // NextCheckDue is the earlier of the insurance end date and twelve months
@@ -403,9 +408,10 @@ func (s *Service) RunChecks(ctx context.Context) (reminded, expired int, err err
 				fmt.Sprintf("Your credentials check was due on %s and has not been renewed, so your profile is no longer shown in search.\n\nTo come back, sign in and submit up-to-date evidence (membership number and insurance): %s/dashboard/verification\n\nA verifier will check it against your professional body's register.", d.Due.Format("2 January 2006"), s.BaseURL))
 			continue
 		}
-		reminded++
-		s.notify(ctx, p, fmt.Sprintf("Your credentials check is due on %s", d.Due.Format("2 January 2006")),
-			fmt.Sprintf("Your %s profile needs a fresh credentials check by %s (in %d days). After that date it leaves search until it is re-verified.\n\nSubmit up-to-date evidence here: %s/dashboard/verification", s.SiteName, d.Due.Format("2 January 2006"), days, s.BaseURL))
+		if s.notify(ctx, p, fmt.Sprintf("Your credentials check is due on %s", d.Due.Format("2 January 2006")),
+			fmt.Sprintf("Your %s profile needs a fresh credentials check by %s (in %d days). After that date it leaves search until it is re-verified.\n\nSubmit up-to-date evidence here: %s/dashboard/verification", s.SiteName, d.Due.Format("2 January 2006"), days, s.BaseURL)) {
+			reminded++
+		}
 	}
 	return reminded, expired, errors.Join(errs...)
 }

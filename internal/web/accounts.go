@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -356,7 +357,11 @@ type mailView struct {
 
 // showMailbox lists the emails a demo site has sent, newest first, so
 // that someone trying the demo can follow confirmation links.
+// Only visitors on this machine see it: the emails hold sign-in links.
 func (h *Handler) showMailbox(w http.ResponseWriter, r *http.Request) error {
+	if ip := net.ParseIP(h.clientIP(r)); ip == nil || !ip.IsLoopback() {
+		return errPageNotFound
+	}
 	page := mailboxPage{layout: h.layout(r, "Demo mailbox", "")}
 	msgs := h.Mailbox.Messages()
 	for i := len(msgs) - 1; i >= 0; i-- {

@@ -84,4 +84,3 @@ func (h *Handler) limit(l *limiter, key string) error {
 	}
 	return nil
 }
-

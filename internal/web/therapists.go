@@ -56,7 +56,7 @@ func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) therapistView(r *http.Request, p *directory.Profile, now time.Time) therapistPage {
 	page := therapistPage{
 		Verified: p.IsPublic(now),
-		layout: h.layout(r, p.DisplayName, "search"), Verification: p.Verification,
+		layout:   h.layout(r, p.DisplayName, "search"), Verification: p.Verification,
 		Name: p.DisplayName, FirstName: firstName(p.DisplayName), Headline: p.Headline,
 		Statement:    h.Markup.Render(p.Statement),
 		Availability: availabilityText(p.Availability, p.AvailabilityConfirmedAt, now),

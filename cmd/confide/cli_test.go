@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/store"
+)
+
+func noEnvironment(string) string { return "" }
+
+// TestAdminCreate: there is no default admin; the command makes one and
+// prints a one-time setup link, or takes a password on stdin.
+func TestAdminCreate(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "confide.db")
+	var out, errs bytes.Buffer
+	code := run(context.Background(), []string{"admin", "create", "--email", "Boss@Example.org", "--db", dbPath, "--base-url", "https://confide.example.org"},
+		noEnvironment, strings.NewReader(""), &out, &errs)
+	link := regexp.MustCompile(`https://confide\.example\.org/setup\?token=[A-Za-z0-9_-]{40,}`).FindString(out.String())
+	if code != 0 || link == "" {
+		t.Fatalf("exit %d, output %q %q", code, out.String(), errs.String())
+	}
+	out.Reset()
+	code = run(context.Background(), []string{"admin", "create", "--email", "second@example.org", "--db", dbPath, "--password-stdin"},
+		noEnvironment, strings.NewReader("plum orchard seventy kites\n"), &out, &errs)
+	if code != 0 || strings.Contains(out.String(), "token=") {
+		t.Fatalf("password-stdin: exit %d, %q", code, out.String())
+	}
+	for _, args := range [][]string{
+		{"admin", "create", "--db", dbPath},
+		{"admin", "create", "--email", "x@example.org", "--db", dbPath, "--password-stdin"},
+		{"admin"},
+	} {
+		stdin := "password\n" // too common: refused
+		if code := run(context.Background(), args, noEnvironment, strings.NewReader(stdin), io.Discard, io.Discard); code == 0 {
+			t.Errorf("%v succeeded", args)
+		}
+	}
+
+	db, err := store.Open(context.Background(), dbPath, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, email := range []string{"boss@example.org", "second@example.org"} {
+		u, err := db.UserByEmail(context.Background(), email)
+		if err != nil || !u.Has(account.Admin) || u.EmailConfirmedAt.IsZero() {
+			t.Fatalf("%s: %+v %v", email, u, err)
+		}
+	}
+	if u, _ := db.UserByEmail(context.Background(), "boss@example.org"); u.PasswordHash != "" {
+		t.Fatal("a password was set without the setup link")
+	}
+	if _, err := db.UserByEmail(context.Background(), "x@example.org"); err == nil {
+		t.Fatal("an admin was created with a refused password")
+	}
+}
+
+// TestAuditVerifyCommand: the command passes an intact chain and names the
+// first broken link of a tampered one.
+func TestAuditVerifyCommand(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "confide.db")
+	for _, email := range []string{"a@example.org", "b@example.org", "c@example.org"} {
+		if code := run(context.Background(), []string{"admin", "create", "--email", email, "--db", dbPath}, noEnvironment, strings.NewReader(""), io.Discard, io.Discard); code != 0 {
+			t.Fatal("admin create failed")
+		}
+	}
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"audit", "verify", "--db", dbPath}, noEnvironment, strings.NewReader(""), &out, &errs); code != 0 ||
+		!strings.Contains(out.String(), "intact: 6 entries") {
+		t.Fatalf("intact: exit %d %q %q", code, out.String(), errs.String())
+	}
+	db, err := store.Open(context.Background(), dbPath, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TRIGGER audit_log_no_update`, `UPDATE audit_log SET object = 'user:1' WHERE seq = 4`} {
+		if err := db.ExecForTest(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	out.Reset()
+	errs.Reset()
+	if code := run(context.Background(), []string{"audit", "verify", "--db", dbPath}, noEnvironment, strings.NewReader(""), &out, &errs); code != 1 ||
+		!strings.Contains(errs.String(), "audit chain broken at entry 4") {
+		t.Fatalf("tampered: exit %d %q", code, errs.String())
+	}
+}
+
+// TestRehashOnSignIn: raising the argon2id cost re-hashes a stored
+// password the next time its owner signs in.
+func TestRehashOnSignIn(t *testing.T) {
+	h := newHarness(t, 0, func(c *config) { c.Argon2MemoryKiB = 2 * 19456; c.Argon2Time = 3 })
+	old := account.NewHasher(account.DefaultParams, 1)
+	hash, err := old.Hash(h.ctx, testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := h.user("rehash@example.org", "placeholder words here")
+	if err := h.app.db.SetPassword(h.ctx, u.ID, hash, false, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.client().signIn(u.Email, testPassword)
+	after, _ := h.app.db.UserByID(h.ctx, u.ID)
+	p, _, _, err := account.ParseHash(after.PasswordHash)
+	if err != nil || p.MemoryKiB != 2*19456 || p.Time != 3 {
+		t.Fatalf("stored parameters after sign-in: %+v (%v)", p, err)
+	}
+	h.client().signIn(u.Email, testPassword) // the new hash works
+}

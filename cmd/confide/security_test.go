@@ -1,0 +1,544 @@
+package main
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	xhtml "golang.org/x/net/html"
+
+	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/audit"
+	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/verify"
+)
+
+const testPassword = "lilac ferry nineteen hops"
+
+// TestSessionFixation: a session id planted before sign-in is worthless
+// afterwards, and every sign-in gets a fresh id.
+func TestSessionFixation(t *testing.T) {
+	h := newHarness(t, 0, nil)
+	h.user("fix@example.org", testPassword, account.Therapist)
+	c := h.client()
+	const planted = "attacker-chosen-session-id-0123456789abcdef"
+	c.setCookie(planted)
+	c.signIn("fix@example.org", testPassword)
+	first := c.cookie()
+	if first == "" || first == planted {
+		t.Fatalf("session id after sign-in %q: not rotated", first)
+	}
+	attacker := h.client()
+	attacker.setCookie(planted)
+	if res := attacker.get("/dashboard"); res.status != http.StatusSeeOther {
+		t.Fatalf("planted id grants access: %d", res.status)
+	}
+	c.signIn("fix@example.org", testPassword)
+	if second := c.cookie(); second == first {
+		t.Fatal("signing in again kept the same session id")
+	}
+}
+
+// TestSignedOutCookieReplay: a cookie copied before sign-out does not work
+// after it, on any device; disabling an account does the same.
+func TestSignedOutCookieReplay(t *testing.T) {
+	h := newHarness(t, 0, nil)
+	u := h.user("replay@example.org", testPassword, account.Therapist)
+	phone, laptop := h.client(), h.client()
+	phone.signIn(u.Email, testPassword)
+	laptop.signIn(u.Email, testPassword)
+	stolen := phone.cookie()
+	if res := phone.post("/signout", nil); res.status != http.StatusOK {
+		t.Fatalf("sign out: %d", res.status)
+	}
+	replay := h.client()
+	replay.setCookie(stolen)
+	for name, c := range map[string]*client{"replayed cookie": replay, "other device": laptop} {
+		if res := c.get("/dashboard"); res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/signin") {
+			t.Errorf("%s after sign-out: %d", name, res.status)
+		}
+	}
+	// Disabling revokes too, and the account cannot sign back in.
+	h.user("admin@example.org", testPassword, account.Admin)
+	admin := h.client()
+	admin.signIn("admin@example.org", testPassword)
+	laptop.signIn(u.Email, testPassword)
+	if res := admin.post("/admin/users/"+itoa(u.ID)+"/disable", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("disable: %d", res.status)
+	}
+	if res := laptop.get("/dashboard"); res.status != http.StatusSeeOther {
+		t.Errorf("disabled account still signed in: %d", res.status)
+	}
+	if res := laptop.post("/signin", url.Values{"email": {u.Email}, "password": {testPassword}}); res.status != http.StatusUnauthorized {
+		t.Errorf("disabled account signed in: %d", res.status)
+	}
+}
+
+// TestIdleTimeout: a session unused for longer than the idle timeout ends.
+func TestIdleTimeout(t *testing.T) {
+	h := newHarness(t, 0, func(c *config) { c.SessionIdle = time.Second })
+	u := h.user("idle@example.org", testPassword, account.Therapist)
+	c := h.client()
+	c.signIn(u.Email, testPassword)
+	if res := c.get("/dashboard"); res.status != http.StatusOK {
+		t.Fatalf("fresh session: %d", res.status)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if res := c.get("/dashboard"); res.status != http.StatusSeeOther {
+		t.Fatalf("idle session still valid: %d", res.status)
+	}
+}
+
+var nonceAttr = regexp.MustCompile(`nonce="[0-9a-f]+"`)
+
+func normalise(body string) string { return nonceAttr.ReplaceAllString(body, `nonce=""`) }
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// TestAccountEnumeration: sign-in, sign-up and reset answer a known and an
+// unknown address with the same status and page, in the same time (to
+// within a fraction of one password hash).
+func TestAccountEnumeration(t *testing.T) {
+	h := newHarness(t, 0, func(c *config) { c.TrustProxy = true })
+	known := h.user("known@example.org", testPassword, account.Therapist)
+	c := h.client()
+	ip := 0
+	send := func(path string, form url.Values) (response, time.Duration) {
+		ip++
+		c.header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", ip%250+1))
+		start := time.Now()
+		res := c.post(path, form)
+		return res, time.Since(start)
+	}
+	// One hash, for the bound.
+	start := time.Now()
+	if _, _, err := h.app.accounts.Hasher().Verify(h.ctx, "x", known.PasswordHash); err != nil {
+		t.Fatal(err)
+	}
+	hashTime := time.Since(start)
+
+	cases := []struct {
+		name       string
+		path       string
+		form       func(email string, i int) url.Values
+		knownEmail string
+		bound      float64 // allowed |Δ median| as a fraction of a hash
+	}{
+		{"sign-in", "/signin", func(e string, _ int) url.Values { return url.Values{"email": {e}, "password": {"wrong password here"}} }, known.Email, 0.5},
+		{"sign-up", "/signup", func(e string, i int) url.Values {
+			return url.Values{"email": {e}, "password": {testPassword}, "terms": {"yes"}}
+		}, known.Email, 0.5},
+		{"reset", "/reset", func(e string, _ int) url.Values { return url.Values{"email": {e}} }, known.Email, 0.5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var tKnown, tUnknown []time.Duration
+			var bodies [2]string
+			var statuses [2]int
+			for i := range 9 {
+				unknown := fmt.Sprintf("nobody%d-%s@example.org", i, tc.name)
+				resK, dK := send(tc.path, tc.form(tc.knownEmail, i))
+				resU, dU := send(tc.path, tc.form(unknown, i))
+				if i > 0 { // the first pair warms caches
+					tKnown, tUnknown = append(tKnown, dK), append(tUnknown, dU)
+				}
+				bodies = [2]string{strings.ReplaceAll(normalise(resK.body), tc.knownEmail, "EMAIL"), strings.ReplaceAll(normalise(resU.body), unknown, "EMAIL")}
+				statuses = [2]int{resK.status, resU.status}
+				if statuses[0] != statuses[1] || bodies[0] != bodies[1] {
+					t.Fatalf("known and unknown differ: status %d vs %d\n%s\n---\n%s", statuses[0], statuses[1], excerpt(bodies[0]), excerpt(bodies[1]))
+				}
+			}
+			mk, mu := median(tKnown), median(tUnknown)
+			diff := mk - mu
+			if diff < 0 {
+				diff = -diff
+			}
+			t.Logf("median known %v, unknown %v, one hash %v", mk, mu, hashTime)
+			if tc.name == "sign-in" {
+				failures := map[string]int{}
+				h.app.db.EachAudit(h.ctx, func(e audit.Entry) error {
+					if e.Action == "signin.failure" {
+						failures[e.Object]++
+						if strings.Contains(e.Object, "@") || e.IP == "" || e.RequestID == "" {
+							t.Errorf("audit entry %+v", e)
+						}
+					}
+					return nil
+				})
+				if failures[audit.User(known.ID)] != 9 || failures["unknown-account"] != 9 {
+					t.Errorf("sign-in failures audited: %v", failures)
+				}
+			}
+			if float64(diff) > tc.bound*float64(hashTime) {
+				t.Errorf("timing reveals accounts: median known %v, unknown %v (hash %v)", mk, mu, hashTime)
+			}
+		})
+	}
+}
+
+// TestRateLimits: 429 with Retry-After once over the limit, and allowed
+// again after waiting: slowed down, never locked out.
+func TestRateLimits(t *testing.T) {
+	h := newHarness(t, 0, func(c *config) { c.TrustProxy = true })
+	h.user("limited@example.org", testPassword, account.Therapist)
+	tests := []struct {
+		name  string
+		path  string
+		n     int
+		form  url.Values
+		ip    func(i int) string
+		after time.Duration // clock advance that frees one attempt
+	}{
+		{"sign-in per address", "/signin", 10, url.Values{"email": {"x@example.org"}, "password": {"wrong password"}}, func(int) string { return "203.0.113.1" }, 7 * time.Second},
+		{"sign-in per account", "/signin", 25, url.Values{"email": {"limited@example.org"}, "password": {"wrong password"}}, func(i int) string { return fmt.Sprintf("203.0.113.%d", 10+i) }, 150 * time.Second},
+		{"sign-up per address", "/signup", 5, url.Values{"email": {"new@example.org"}, "password": {"short"}}, func(int) string { return "203.0.113.200" }, 6 * time.Minute},
+		{"reset per address", "/reset", 5, url.Values{"email": {"x@example.org"}}, func(int) string { return "203.0.113.201" }, 6 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := h.client()
+			for i := range tt.n {
+				c.header.Set("X-Forwarded-For", tt.ip(i))
+				if res := c.post(tt.path, tt.form); res.status == http.StatusTooManyRequests {
+					t.Fatalf("attempt %d of %d refused", i+1, tt.n)
+				}
+			}
+			c.header.Set("X-Forwarded-For", tt.ip(tt.n))
+			res := c.post(tt.path, tt.form)
+			retry, err := strconv.Atoi(res.header.Get("Retry-After"))
+			if res.status != http.StatusTooManyRequests || err != nil || retry < 1 || !strings.Contains(res.body, "has not been locked") {
+				t.Fatalf("attempt %d: status %d, Retry-After %q", tt.n+1, res.status, res.header.Get("Retry-After"))
+			}
+			h.clock.Advance(tt.after)
+			if res := c.post(tt.path, tt.form); res.status == http.StatusTooManyRequests {
+				t.Fatalf("still refused after waiting %v", tt.after)
+			}
+		})
+	}
+}
+
+// TestMassAssignmentAndIsolation: a therapist cannot set verification,
+// publication, memberships, ownership or web address through form fields,
+// and cannot read or change another therapist's profile.
+func TestMassAssignmentAndIsolation(t *testing.T) {
+	h := newHarness(t, 0, nil)
+	a := h.user("a@example.org", testPassword, account.Therapist)
+	b := h.user("b@example.org", testPassword, account.Therapist)
+	ca, cb := h.client(), h.client()
+	ca.signIn(a.Email, testPassword)
+	cb.signIn(b.Email, testPassword)
+	for c, name := range map[*client]string{ca: "Alice Example", cb: "Bob Example"} {
+		if res := c.post("/dashboard/profile", profileForm(name)); res.status != http.StatusSeeOther {
+			t.Fatalf("create: %d %s", res.status, excerpt(res.body))
+		}
+	}
+	pa, pb := h.ownProfile(a), h.ownProfile(b)
+
+	evil := profileForm("Bob Example")
+	for k, v := range map[string]string{
+		"verification_state": "verified", "verification.state": "verified", "state": "verified", "verified_at": "2026-01-01",
+		"next_check_due": "2030-01-01", "published": "true", "owner_id": itoa(a.ID), "OwnerID": itoa(a.ID), "id": itoa(pa.ID),
+		"slug": "alice-example", "memberships[0].body": "bacp", "body": "bacp", "number": "123456", "role": "admin", "roles": "admin",
+	} {
+		evil.Set(k, v)
+	}
+	if res := cb.post("/dashboard/profile", evil); res.status != http.StatusSeeOther {
+		t.Fatalf("save: %d", res.status)
+	}
+	got := h.ownProfile(b)
+	if got.ID != pb.ID || got.Verification.State != directory.Unverified || got.Published || len(got.Memberships) != 0 || got.Slug != pb.Slug || got.OwnerID != b.ID {
+		t.Fatalf("form fields changed protected state: %+v", got)
+	}
+	if after := h.ownProfile(a); after.DisplayName != "Alice Example" || after.UpdatedAt != pa.UpdatedAt {
+		t.Fatalf("B's save changed A's profile: %+v", after)
+	}
+	if u, _ := h.app.db.UserByID(h.ctx, b.ID); !slices.Equal(u.Roles, []account.Role{account.Therapist}) {
+		t.Fatalf("roles changed through a form: %v", u.Roles)
+	}
+	// B's pages show B's data only, whatever id is in the address.
+	for _, path := range []string{"/dashboard", "/dashboard/profile", "/dashboard/preview", "/dashboard/preview?id=" + itoa(pa.ID), "/dashboard/verification?profile=" + itoa(pa.ID)} {
+		if res := cb.get(path); strings.Contains(res.body, "Alice") {
+			t.Errorf("%s shows A's profile to B", path)
+		}
+	}
+	// Staff pages are closed to therapists, so A's evidence stays private.
+	req, err := h.app.verify.Submit(h.ctx, pa, verify.Evidence{Body: "bacp", Number: "654321", Insurer: "Private Insurer Ltd",
+		InsuranceExpires: h.clock.Now().AddDate(0, 6, 0).Format(time.DateOnly), Qualification: "Diploma"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/staff/verifications/" + itoa(req.ID), "/staff/profiles/" + itoa(pa.ID)} {
+		if res := cb.get(path); res.status != http.StatusForbidden || strings.Contains(res.body, "Private Insurer") {
+			t.Errorf("%s: B got %d", path, res.status)
+		}
+	}
+}
+
+// TestCrossOriginPost: a browser POST from another site is refused before
+// any handler runs.
+func TestCrossOriginPost(t *testing.T) {
+	h := newHarness(t, 0, nil)
+	u := h.user("csrf@example.org", testPassword, account.Therapist)
+	c := h.client()
+	c.signIn(u.Email, testPassword)
+	for _, hdr := range []map[string]string{
+		{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+		{"Sec-Fetch-Site": "cross-site"},
+		{"Origin": "https://evil.example"},
+	} {
+		for k, v := range hdr {
+			c.header.Set(k, v)
+		}
+		for _, path := range []string{"/signout", "/dashboard/publish", "/signin", "/account/password"} {
+			if res := c.post(path, url.Values{"email": {u.Email}, "password": {testPassword}}); res.status != http.StatusForbidden {
+				t.Errorf("cross-origin POST %s with %v: %d", path, hdr, res.status)
+			}
+		}
+		c.header = http.Header{}
+	}
+	if res := c.get("/dashboard"); res.status != http.StatusOK {
+		t.Fatalf("the refused sign-out signed out anyway: %d", res.status)
+	}
+	// Same-origin browser requests pass.
+	c.header.Set("Origin", h.srv.URL)
+	c.header.Set("Sec-Fetch-Site", "same-origin")
+	if res := c.post("/dashboard/availability", url.Values{"availability": {"accepting"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("same-origin POST: %d", res.status)
+	}
+}
+
+// xssPayloads are classic and modern injection attempts.
+var xssPayloads = []string{
+	`<script>alert(1)</script>`,
+	`"><script>alert(1)</script>`,
+	`'><script>alert(1)</script>`,
+	`<img src=x onerror=alert(1)>`,
+	`<svg onload=alert(1)>`,
+	`<svg><script>alert(1)</script></svg>`,
+	`<iframe src="javascript:alert(1)"></iframe>`,
+	`<a href="javascript:alert(1)">click</a>`,
+	`[click](javascript:alert(1))`,
+	`[click](JaVaScRiPt:alert(1))`,
+	`![x](javascript:alert(1))`,
+	`<body onload=alert(1)>`,
+	`<details open ontoggle=alert(1)>`,
+	`<input autofocus onfocus=alert(1)>`,
+	`<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>`,
+	`<object data="javascript:alert(1)">`,
+	`<embed src="javascript:alert(1)">`,
+	`<base href="https://evil.example/">`,
+	`<meta http-equiv="refresh" content="0;url=https://evil.example">`,
+	`<form action="https://evil.example"><button>go</button></form>`,
+	`<link rel=stylesheet href=https://evil.example/x.css>`,
+	`<style>@import 'https://evil.example/x.css';</style>`,
+	`<div style="background:url(javascript:alert(1))">x</div>`,
+	`javascript:alert(1)`,
+	`" onmouseover="alert(1)`,
+	`' onmouseover='alert(1)`,
+	"`><img src=x onerror=alert(1)>",
+	`</textarea><script>alert(1)</script>`,
+	`</title><script>alert(1)</script>`,
+	`<scr<script>ipt>alert(1)</script>`,
+	`&lt;script&gt;alert(1)&lt;/script&gt;`,
+	`<IMG SRC=&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A&#x61&#x6C&#x65&#x72&#x74&#x28&#x27&#x58&#x53&#x53&#x27&#x29>`,
+	`<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>`,
+	`{{.}}{{template "main"}}`,
+	`<noscript><p title="</noscript><img src=x onerror=alert(1)>">`,
+}
+
+// allowedTags are every element Confide's templates and the sanitised
+// Markdown produce.
+var allowedTags = map[string]bool{}
+
+func init() {
+	for _, t := range strings.Fields(`html head meta title link body a header div nav ul ol li main footer section h1 h2 h3 h4 p form input
+		label button select option fieldset legend textarea details summary dl dt dd span strong em code pre table thead tbody tr th td
+		time aside article br blockquote script`) {
+		allowedTags[t] = true
+	}
+}
+
+// assertSafe fails if body contains markup no template makes: unknown
+// elements, event-handler attributes, script URLs, scripts without this
+// response's nonce.
+func assertSafe(t *testing.T, where string, res response) {
+	t.Helper()
+	nonce := ""
+	if m := regexp.MustCompile(`'nonce-([0-9a-f]+)'`).FindStringSubmatch(res.header.Get("Content-Security-Policy")); m != nil {
+		nonce = m[1]
+	}
+	z := xhtml.NewTokenizer(strings.NewReader(res.body))
+	for {
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			return
+		}
+		if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken {
+			continue
+		}
+		tok := z.Token()
+		if !allowedTags[tok.Data] {
+			t.Errorf("%s: unexpected element <%s> %v", where, tok.Data, tok.Attr)
+		}
+		for _, a := range tok.Attr {
+			v := strings.ToLower(strings.TrimSpace(a.Val))
+			switch {
+			case strings.HasPrefix(a.Key, "on"):
+				t.Errorf("%s: event handler %s=%q on <%s>", where, a.Key, a.Val, tok.Data)
+			case (a.Key == "href" || a.Key == "src" || a.Key == "action" || a.Key == "formaction" || a.Key == "data") &&
+				(strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "data:text") || strings.HasPrefix(v, "vbscript:") || strings.Contains(v, "evil.example")):
+				t.Errorf("%s: dangerous URL %s=%q on <%s>", where, a.Key, a.Val, tok.Data)
+			case a.Key == "style" || a.Key == "http-equiv" || a.Key == "srcdoc":
+				t.Errorf("%s: attribute %s on <%s>", where, a.Key, tok.Data)
+			}
+		}
+		if tok.Data == "script" {
+			ok := false
+			for _, a := range tok.Attr {
+				ok = ok || (a.Key == "nonce" && a.Val == nonce && nonce != "")
+			}
+			if !ok {
+				t.Errorf("%s: <script> without this response's nonce", where)
+			}
+		}
+	}
+}
+
+// TestXSS sends every payload through every text field of a profile and of
+// the evidence form, and checks every page that shows those fields.
+func TestXSS(t *testing.T) {
+	h := newHarness(t, 30, nil)
+	u := h.user("xss@example.org", testPassword, account.Therapist)
+	h.user("v@example.org", testPassword, account.Verifier)
+	c, v := h.client(), h.client()
+	c.signIn(u.Email, testPassword)
+	v.signIn("v@example.org", testPassword)
+	if res := c.post("/dashboard/profile", profileForm("Xavier Safe")); res.status != http.StatusSeeOther {
+		t.Fatal(res.status)
+	}
+	c.post("/dashboard/publish", nil)
+	p := h.ownProfile(u)
+	shown := 0
+	for i, payload := range xssPayloads {
+		marker := fmt.Sprintf("XSSMARK%02d", i)
+		form := profileForm("Xavier " + marker + " " + payload)
+		form.Set("headline", "Headline "+marker+" "+payload)
+		form.Set("statement", "Statement "+marker+"\n\n"+payload)
+		form.Set("gender", payload)
+		form.Set("languages", "English, "+payload)
+		form.Set("fee_min", payload)
+		form.Set("postcode_2", payload)
+		form.Set("contact_email", payload)
+		// The form with every field poisoned is refused and redisplayed.
+		res := c.post("/dashboard/profile", form)
+		if res.status != http.StatusBadRequest {
+			t.Fatalf("payload %d: poisoned form accepted: %d", i, res.status)
+		}
+		assertSafe(t, fmt.Sprintf("payload %d refused form", i), res)
+		// The fields that may hold free text are saved with the payload.
+		ok := profileForm("Xavier " + marker + " " + payload)
+		ok.Set("headline", "Headline "+marker+" "+payload)
+		ok.Set("statement", "Statement "+marker+"\n\n"+payload)
+		if len([]rune("Xavier "+marker+" "+payload)) > directory.MaxNameLen {
+			ok.Set("display_name", "Xavier "+marker)
+		}
+		res = c.post("/dashboard/profile", ok)
+		if res.status != http.StatusSeeOther {
+			assertSafe(t, fmt.Sprintf("payload %d form", i), res)
+			continue
+		}
+		// Evidence text fields, approved, so the level shows publicly.
+		req, err := h.app.verify.Submit(h.ctx, h.ownProfile(u), verify.Evidence{Body: "bacp", Number: "123456", Level: "Level " + marker + " " + payload,
+			Insurer: "Insurer " + marker + " " + payload, InsuranceExpires: h.clock.Now().AddDate(0, 6, 0).Format(time.DateOnly),
+			Qualification: "Qualification " + marker + " " + payload})
+		if err != nil {
+			var fe verify.FieldErrors
+			if !errorsAs(err, &fe) {
+				t.Fatal(err)
+			}
+		}
+		pages := map[string]*client{
+			"/dashboard": c, "/dashboard/profile": c, "/dashboard/preview": c, "/dashboard/verification": c,
+			"/therapists/" + p.Slug: h.client(), "/search?q=Xavier": h.client(), "/search?q=" + url.QueryEscape(payload): h.client(),
+			"/staff/profiles/" + itoa(p.ID): v,
+		}
+		if req != nil {
+			pages["/staff/verifications/"+itoa(req.ID)] = v
+			pages["/staff/verifications"] = v
+		}
+		for path, cl := range pages {
+			res := cl.get(path)
+			assertSafe(t, fmt.Sprintf("payload %d on %s", i, path), res)
+			if strings.Contains(html.UnescapeString(res.body), marker) {
+				shown++
+			}
+		}
+		if req != nil {
+			if err := h.app.verify.Decide(h.ctx, 0, req.ID, verify.Approve, ""); err != nil {
+				t.Fatal(err)
+			}
+			res := h.client().get("/therapists/" + p.Slug)
+			assertSafe(t, fmt.Sprintf("payload %d on approved profile", i), res)
+			if !strings.Contains(html.UnescapeString(res.body), "Level "+marker) {
+				t.Errorf("payload %d: membership level not shown on the profile", i)
+			}
+		}
+	}
+	// Guard against a vacuous pass: the fields really were on the pages.
+	if shown < len(xssPayloads)*6 {
+		t.Fatalf("markers shown only %d times", shown)
+	}
+	t.Logf("%d payloads, markers found on %d page views", len(xssPayloads), shown)
+}
+
+// TestCookies: the session cookie is HttpOnly, SameSite=Lax and host-only;
+// over HTTPS it is Secure with the __Host- prefix; public pages set none.
+func TestCookies(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		t.Run(fmt.Sprintf("https=%v", secure), func(t *testing.T) {
+			h := newHarness(t, 20, func(c *config) {
+				if secure {
+					c.BaseURL = "https://confide.example.org"
+				}
+			})
+			u := h.user("cookie@example.org", testPassword, account.Therapist)
+			c := h.client()
+			for _, path := range []string{"/", "/search?near=Leeds", "/about", "/signin", "/signup", "/api/v1/therapists"} {
+				if res := c.get(path); res.header.Get("Set-Cookie") != "" {
+					t.Errorf("public page %s sets a cookie: %s", path, res.header.Get("Set-Cookie"))
+				}
+			}
+			res := c.post("/signin", url.Values{"email": {u.Email}, "password": {testPassword}})
+			ck := res.header.Get("Set-Cookie")
+			want := []string{"HttpOnly", "SameSite=Lax", "Path=/"}
+			if secure {
+				want = append(want, "__Host-confide_session=", "Secure")
+			} else {
+				want = append(want, "confide_session=")
+			}
+			for _, w := range want {
+				if !strings.Contains(ck, w) {
+					t.Errorf("Set-Cookie %q lacks %q", ck, w)
+				}
+			}
+			if strings.Contains(ck, "Domain=") || (!secure && strings.Contains(ck, "Secure")) {
+				t.Errorf("Set-Cookie %q", ck)
+			}
+			if hsts := res.header.Get("Strict-Transport-Security"); (hsts != "") != secure {
+				t.Errorf("HSTS %q with https=%v", hsts, secure)
+			}
+		})
+	}
+}
