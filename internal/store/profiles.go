@@ -452,9 +452,10 @@ func newChildLoader(ctx context.Context, tx *sql.Tx, d dialect, where string, ar
 		args = []any{arg}
 	}
 	l = &childLoader{}
+	opened := l // the named result is nil by the time an error return defers run
 	defer func() {
 		if err != nil {
-			l.close()
+			opened.close()
 		}
 	}()
 	l.memberships, err = openCursor(ctx, tx, d.rebind(`SELECT profile_id, body, membership_number, level FROM profile_memberships `+where+` ORDER BY profile_id, position`), args,
@@ -512,7 +513,16 @@ func (l *childLoader) fill(p *directory.Profile) error {
 }
 
 func (l *childLoader) close() {
-	l.memberships.close()
-	l.terms.close()
-	l.locations.close()
+	if l == nil {
+		return
+	}
+	if l.memberships != nil {
+		l.memberships.close()
+	}
+	if l.terms != nil {
+		l.terms.close()
+	}
+	if l.locations != nil {
+		l.locations.close()
+	}
 }

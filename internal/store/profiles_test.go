@@ -245,3 +245,25 @@ func TestOpenRefusesUnusablePaths(t *testing.T) {
 		}
 	}
 }
+
+// TestReadWithCancelledContext: a read cut short (a request gone, a
+// shutdown) is an error, never a panic.
+func TestReadWithCancelledContext(t *testing.T) {
+	db := openTemp(t)
+	p := sample()
+	if err := db.CreateProfile(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		ctx, cancel := context.WithCancel(context.Background())
+		go cancel()
+		if _, err := db.ProfileByID(ctx, p.ID); err != nil && ctx.Err() == nil {
+			t.Fatalf("error without cancellation: %v", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := db.ProfileByID(ctx, p.ID); err == nil {
+		t.Fatal("read with a cancelled context succeeded")
+	}
+}
