@@ -144,28 +144,37 @@ func TestAccountEnumeration(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var tKnown, tUnknown []time.Duration
-			var bodies [2]string
-			var statuses [2]int
-			for i := range 9 {
-				unknown := fmt.Sprintf("nobody%d-%s@example.org", i, tc.name)
-				resK, dK := send(tc.path, tc.form(tc.knownEmail, i))
-				resU, dU := send(tc.path, tc.form(unknown, i))
-				if i > 0 { // the first pair warms caches
-					tKnown, tUnknown = append(tKnown, dK), append(tUnknown, dU)
+			// Timing on a shared 2-core machine is noisy; a real leak is
+			// systematic, so a second measurement decides a first failure.
+			for attempt := 1; ; attempt++ {
+				var tKnown, tUnknown []time.Duration
+				for i := range 9 {
+					unknown := fmt.Sprintf("nobody%d-%d-%s@example.org", attempt, i, tc.name)
+					resK, dK := send(tc.path, tc.form(tc.knownEmail, i))
+					resU, dU := send(tc.path, tc.form(unknown, i))
+					if i > 0 { // the first pair warms caches
+						tKnown, tUnknown = append(tKnown, dK), append(tUnknown, dU)
+					}
+					bodyK := strings.ReplaceAll(normalise(resK.body), tc.knownEmail, "EMAIL")
+					bodyU := strings.ReplaceAll(normalise(resU.body), unknown, "EMAIL")
+					if resK.status != resU.status || bodyK != bodyU {
+						t.Fatalf("known and unknown differ: status %d vs %d\n%s\n---\n%s", resK.status, resU.status, excerpt(bodyK), excerpt(bodyU))
+					}
 				}
-				bodies = [2]string{strings.ReplaceAll(normalise(resK.body), tc.knownEmail, "EMAIL"), strings.ReplaceAll(normalise(resU.body), unknown, "EMAIL")}
-				statuses = [2]int{resK.status, resU.status}
-				if statuses[0] != statuses[1] || bodies[0] != bodies[1] {
-					t.Fatalf("known and unknown differ: status %d vs %d\n%s\n---\n%s", statuses[0], statuses[1], excerpt(bodies[0]), excerpt(bodies[1]))
+				mk, mu := median(tKnown), median(tUnknown)
+				diff := mk - mu
+				if diff < 0 {
+					diff = -diff
+				}
+				t.Logf("attempt %d: median known %v, unknown %v, one hash %v", attempt, mk, mu, hashTime)
+				if float64(diff) <= tc.bound*float64(hashTime) {
+					break
+				}
+				if attempt == 2 {
+					t.Errorf("timing reveals accounts: median known %v, unknown %v (hash %v)", mk, mu, hashTime)
+					break
 				}
 			}
-			mk, mu := median(tKnown), median(tUnknown)
-			diff := mk - mu
-			if diff < 0 {
-				diff = -diff
-			}
-			t.Logf("median known %v, unknown %v, one hash %v", mk, mu, hashTime)
 			if tc.name == "sign-in" {
 				failures := map[string]int{}
 				h.app.db.EachAudit(h.ctx, func(e audit.Entry) error {
@@ -177,12 +186,9 @@ func TestAccountEnumeration(t *testing.T) {
 					}
 					return nil
 				})
-				if failures[audit.User(known.ID)] != 9 || failures["unknown-account"] != 9 {
+				if failures[audit.User(known.ID)] < 9 || failures[audit.User(known.ID)] != failures["unknown-account"] {
 					t.Errorf("sign-in failures audited: %v", failures)
 				}
-			}
-			if float64(diff) > tc.bound*float64(hashTime) {
-				t.Errorf("timing reveals accounts: median known %v, unknown %v (hash %v)", mk, mu, hashTime)
 			}
 		})
 	}
