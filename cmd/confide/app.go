@@ -13,6 +13,7 @@ import (
 	"github.com/confide-org/confide/internal/account"
 	"github.com/confide-org/confide/internal/api"
 	"github.com/confide-org/confide/internal/audit"
+	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/demo"
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/httpx"
@@ -34,6 +35,7 @@ type app struct {
 	syncer   *search.Syncer
 	accounts *account.Service
 	verify   *verify.Service
+	content  *content.Service
 	queue    *mail.Queue
 	catcher  *mail.Catcher
 	web      *web.Handler
@@ -180,6 +182,19 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 	}
 	a.queue = mail.NewQueue(sender, 1000, log)
 	auditLog := audit.NewLog(db, now)
+	if cfg.Demo {
+		arts, err := db.Articles(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(arts) == 0 {
+			if err := demo.LoadContent(ctx, db, now()); err != nil {
+				return nil, err
+			}
+			log.Info("added sample articles and a demo expert panel")
+		}
+	}
+	a.content = &content.Service{Store: db, Terms: taxonomyTerms{tax}, Mail: a.queue, Audit: auditLog, Now: now, Log: log, BaseURL: cfg.baseURL()}
 	dir := directory.NewService(db, validator, now, log, a.index)
 	a.accounts = account.NewService(account.Config{SiteName: cfg.SiteName, BaseURL: cfg.baseURL()}, db, cfg.hasher(), account.NewPolicy(), a.queue, auditLog, now, log)
 	a.verify = &verify.Service{Registers: registers, Store: db, Profiles: dirProfiles{dir, db}, Mail: a.queue, Audit: auditLog,
@@ -194,6 +209,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 		Config: web.Config{SiteName: cfg.SiteName, CrisisLines: splitLines(cfg.CrisisLines), Demo: cfg.Demo, BaseURL: cfg.baseURL(), TrustProxy: cfg.TrustProxy},
 		Log:    log, Parser: parser, Index: a.index, Profiles: db, Tax: tax, Gaz: gaz, Markup: md, Now: now,
 		Accounts: a.accounts, Sessions: sessions, Directory: dir, Verify: a.verify, Records: db,
+		Content: db, Editorial: a.content, ArticleMarkup: markup.NewArticle(), ProfileList: db,
 	}
 	if catcher != nil {
 		deps.Mailbox = catcher
@@ -214,12 +230,32 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 			}
 			return err
 		}},
+		{Name: "article review reminders", Every: cfg.JobsInterval, Run: func(ctx context.Context) error {
+			n, err := a.content.RunReviewReminders(ctx)
+			if n > 0 {
+				log.Info("article review reminders", "articles", n)
+			}
+			return err
+		}},
 		{Name: "session clean-up", Every: cfg.JobsInterval, Run: func(ctx context.Context) error {
 			_, err := db.DeleteExpiredSessions(ctx, now())
 			return err
 		}},
 	}
 	return a, nil
+}
+
+// taxonomyTerms tells the information hub which terms exist.
+type taxonomyTerms struct{ tax *taxonomy.Taxonomy }
+
+// Known reports whether slug is a therapy approach or an issue.
+func (t taxonomyTerms) Known(kind content.Kind, slug string) bool {
+	k := taxonomy.Approach
+	if kind == content.KindIssue {
+		k = taxonomy.Issue
+	}
+	_, ok := t.tax.Lookup(k, slug)
+	return ok
 }
 
 // dirProfiles gives verification the directory's validated writes and the

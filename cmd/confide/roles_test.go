@@ -33,7 +33,10 @@ var (
 	verifiers  = []string{verifierP}
 	moderators = []string{verifierP, adminP}
 	admins     = []string{adminP}
+	editors    = []string{editorP}
 )
+
+func everyOf(ps ...string) []string { return ps }
 
 // allowedBy is who may use each route. Every route the site serves must
 // be listed here: a new route without an entry fails the test, so access
@@ -46,6 +49,29 @@ var allowedBy = map[string][]string{
 	"GET /issues":            everyone,
 	"GET /about":             everyone,
 	"GET /demo/mailbox":      everyone, // only in demo and mail-catcher mode
+
+	"GET /therapies/{slug}": everyone,
+	"GET /issues/{slug}":    everyone,
+	"GET /guides":           everyone,
+	"GET /guides/{slug}":    everyone,
+	"GET /panel":            everyone,
+	"GET /sitemap.xml":      everyone,
+	"GET /feed.atom":        everyone,
+	"GET /robots.txt":       everyone,
+
+	"GET /staff/articles":               everyOf(editorP, reviewerP),
+	"GET /staff/articles/new":           editors,
+	"POST /staff/articles":              editors,
+	"GET /staff/articles/{id}":          everyOf(editorP, reviewerP),
+	"POST /staff/articles/{id}":         editors,
+	"POST /staff/articles/{id}/submit":  editors,
+	"POST /staff/articles/{id}/review":  {reviewerP},
+	"POST /staff/articles/{id}/publish": editors,
+	"POST /staff/articles/{id}/archive": editors,
+	"GET /staff/articles/{id}/preview":  everyOf(editorP, reviewerP),
+	"GET /staff/articles/{id}/diff":     everyOf(editorP, reviewerP),
+	"GET /staff/contributors":           editors,
+	"POST /staff/contributors":          editors,
 
 	"GET /signup":                 everyone,
 	"POST /signup":                everyone,
@@ -173,6 +199,14 @@ func TestRoleByRoute(t *testing.T) {
 			id = itoa(prof.ID)
 		case strings.HasPrefix(path, "/admin/users/"):
 			id = itoa(target.ID)
+		case strings.HasPrefix(path, "/staff/articles/"):
+			id = "1"
+		}
+		switch {
+		case strings.HasPrefix(path, "/therapies/"):
+			path = "/therapies/psychodynamic-therapy"
+		case strings.HasPrefix(path, "/issues/"):
+			path = "/issues/anxiety"
 		}
 		path = strings.Replace(fill.Replace(path), "ID", id, 1)
 		for _, persona := range personas {

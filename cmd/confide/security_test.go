@@ -371,7 +371,7 @@ var allowedTags = map[string]bool{}
 func init() {
 	for _, t := range strings.Fields(`html head meta title link body a header div nav ul ol li main footer section h1 h2 h3 h4 p form input
 		label button select option fieldset legend textarea details summary dl dt dd span strong em code pre table thead tbody tr th td
-		time aside article br blockquote script`) {
+		time aside article br blockquote script cite ins del optgroup`) {
 		allowedTags[t] = true
 	}
 }

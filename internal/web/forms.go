@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/verify"
 )
@@ -69,25 +70,14 @@ func fromErr(f *formState, err error, ids map[string]string) error {
 	var fe *account.FormError
 	var ve *directory.ValidationError
 	var ev verify.FieldErrors
+	var cv content.FieldErrors
 	switch {
+	case errors.As(err, &cv):
+		addFields(f, cv, ids)
 	case errors.As(err, &fe):
-		keys := make([]string, 0, len(fe.Fields))
-		for k := range fe.Fields {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			f.add(mapID(k, ids), fe.Fields[k])
-		}
+		addFields(f, fe.Fields, ids)
 	case errors.As(err, &ev):
-		keys := make([]string, 0, len(ev))
-		for k := range ev {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			f.add(mapID(k, ids), ev[k])
-		}
+		addFields(f, ev, ids)
 	case errors.As(err, &ve):
 		for _, e := range ve.Fields {
 			f.add(mapID(e.Field, ids), e.Message)
@@ -108,4 +98,16 @@ func mapID(field string, ids map[string]string) string {
 		}
 	}
 	return strings.NewReplacer(".", "-", "[", "-", "]", "").Replace(field)
+}
+
+// addFields adds field messages in a stable (sorted) order.
+func addFields(f *formState, fields map[string]string, ids map[string]string) {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f.add(mapID(k, ids), fields[k])
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
@@ -48,11 +49,29 @@ type termsPage struct {
 	Terms                 []term
 }
 
+// withArticles links each term to its article, where one is published.
+func (h *Handler) withArticles(r *http.Request, kind content.Kind, terms []term) ([]term, error) {
+	links, err := h.publicArticles(r.Context(), kind)
+	if err != nil {
+		return nil, err
+	}
+	for i := range terms {
+		if l, ok := links[terms[i].Slug]; ok {
+			terms[i].ArticleURL, terms[i].ArticleTitle = l.URL, l.Title
+		}
+	}
+	return terms, nil
+}
+
 func (h *Handler) listTherapies(w http.ResponseWriter, r *http.Request) error {
 	res := h.everything()
 	page := termsPage{layout: h.layout(r, "Types of therapy", "therapies"), Heading: "Types of therapy",
 		Intro: "The main approaches to counselling and psychotherapy, and how many verified therapists offer each.",
 		Param: "/search?approach=", Terms: h.terms(taxonomy.Approach, res.Facets[search.FacetApproach])}
+	var err error
+	if page.Terms, err = h.withArticles(r, content.KindTherapy, page.Terms); err != nil {
+		return err
+	}
 	return h.render(w, r, http.StatusOK, "terms", page)
 }
 
@@ -61,6 +80,10 @@ func (h *Handler) listIssues(w http.ResponseWriter, r *http.Request) error {
 	page := termsPage{layout: h.layout(r, "What therapy can help with", "issues"), Heading: "What therapy can help with",
 		Intro: "Issues people bring to therapy, and how many verified therapists work with each.",
 		Param: "/search?issue=", Terms: h.terms(taxonomy.Issue, res.Facets[search.FacetIssue])}
+	var err error
+	if page.Terms, err = h.withArticles(r, content.KindIssue, page.Terms); err != nil {
+		return err
+	}
 	return h.render(w, r, http.StatusOK, "terms", page)
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/content"
 )
 
 // route is one page of the site and who may use it.
@@ -30,6 +31,19 @@ func (h *Handler) routes() []route {
 		{"GET /therapies", public, h.listTherapies},
 		{"GET /issues", public, h.listIssues},
 		{"GET /about", public, h.showAbout},
+	}
+	if h.Content != nil {
+		rs = append(rs,
+			// articles.go
+			route{"GET /therapies/{slug}", public, h.showArticle(content.KindTherapy)},
+			route{"GET /issues/{slug}", public, h.showArticle(content.KindIssue)},
+			route{"GET /guides", public, h.listGuides},
+			route{"GET /guides/{slug}", public, h.showArticle(content.KindGuide)},
+			route{"GET /panel", public, h.showPanel},
+			route{"GET /sitemap.xml", public, h.showSitemap},
+			route{"GET /feed.atom", public, h.showFeed},
+			route{"GET /robots.txt", public, h.showRobots},
+		)
 	}
 	if h.Accounts == nil {
 		return rs
@@ -83,6 +97,26 @@ func (h *Handler) routes() []route {
 		route{"POST /admin/users/{id}/enable", admin, h.enableUser},
 		route{"GET /admin/audit", admin, h.showAudit},
 	)
+	if h.Editorial != nil {
+		editor := roles(account.Editor)
+		editorOrReviewer := roles(account.Editor, account.Reviewer)
+		rs = append(rs,
+			// editorial.go
+			route{"GET /staff/articles", editorOrReviewer, h.listArticles},
+			route{"GET /staff/articles/new", editor, h.newArticle},
+			route{"POST /staff/articles", editor, h.saveArticle},
+			route{"GET /staff/articles/{id}", editorOrReviewer, h.editArticle},
+			route{"POST /staff/articles/{id}", editor, h.saveArticle},
+			route{"POST /staff/articles/{id}/submit", editor, h.submitArticle},
+			route{"POST /staff/articles/{id}/review", roles(account.Reviewer), h.reviewArticle},
+			route{"POST /staff/articles/{id}/publish", editor, h.publishArticle},
+			route{"POST /staff/articles/{id}/archive", editor, h.archiveArticle},
+			route{"GET /staff/articles/{id}/preview", editorOrReviewer, h.previewArticle},
+			route{"GET /staff/articles/{id}/diff", editorOrReviewer, h.diffArticle},
+			route{"GET /staff/contributors", editor, h.listContributors},
+			route{"POST /staff/contributors", editor, h.saveContributor},
+		)
+	}
 	if h.Mailbox != nil {
 		rs = append(rs, route{"GET /demo/mailbox", public, h.showMailbox})
 	}

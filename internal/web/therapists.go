@@ -40,6 +40,8 @@ type therapistPage struct {
 	// Preview is the therapist's own view of an unpublished or
 	// unverified profile; Verified says whether to show the badge.
 	Preview, Verified bool
+	// JSONLD is the schema.org description of a public profile.
+	JSONLD any
 }
 
 func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
@@ -48,7 +50,9 @@ func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.render(w, r, http.StatusOK, "therapist", h.therapistView(r, p, now))
+	page := h.therapistView(r, p, now)
+	page.JSONLD = h.profileJSONLD(p)
+	return h.render(w, r, http.StatusOK, "therapist", page)
 }
 
 // therapistView builds a profile page; the public page and the therapist's

@@ -21,6 +21,7 @@ import (
 
 	"github.com/confide-org/confide/internal/account"
 	"github.com/confide-org/confide/internal/audit"
+	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/httpx"
@@ -78,6 +79,12 @@ type Deps struct {
 	Records   Records
 	// Mailbox, in demo mode, shows the emails the site has sent.
 	Mailbox Mailbox
+
+	// The information hub.
+	Content       ContentReader
+	Editorial     *content.Service
+	ArticleMarkup *markup.Renderer
+	ProfileList   ProfileLister
 }
 
 // Records is what the signed-in pages read from the store.
@@ -205,7 +212,7 @@ func (h *Handler) serve(fn handlerFunc) http.Handler {
 			h.renderError(w, r, http.StatusForbidden, "You do not have access to this page",
 				"Your account does not have the role this page needs. If you think it should, ask an administrator.")
 			return
-		case errors.Is(err, directory.ErrConflict):
+		case errors.Is(err, directory.ErrConflict) || errors.Is(err, errConflictState):
 			h.renderError(w, r, http.StatusConflict, "This has already changed",
 				"Someone else changed this while you were looking at it. Go back, reload the page and try again.")
 			return
@@ -238,6 +245,8 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int
 type term struct {
 	Slug, Label, Description string
 	Count                    int
+	// ArticleURL and ArticleTitle link to the term's article, if any.
+	ArticleURL, ArticleTitle string
 }
 
 // terms lists a vocabulary with counts from an unfiltered search's facets.
