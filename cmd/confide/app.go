@@ -194,7 +194,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 			log.Info("added sample articles and a demo expert panel")
 		}
 	}
-	a.content = &content.Service{Store: db, Terms: taxonomyTerms{tax}, Mail: a.queue, Audit: auditLog, Now: now, Log: log, BaseURL: cfg.baseURL()}
+	a.content = &content.Service{Store: db, Terms: content.TaxonomyTerms{Tax: tax}, Mail: a.queue, Audit: auditLog, Now: now, Log: log, BaseURL: cfg.baseURL()}
 	dir := directory.NewService(db, validator, now, log, a.index)
 	a.accounts = account.NewService(account.Config{SiteName: cfg.SiteName, BaseURL: cfg.baseURL()}, db, cfg.hasher(), account.NewPolicy(), a.queue, auditLog, now, log)
 	a.verify = &verify.Service{Registers: registers, Store: db, Profiles: dirProfiles{dir, db}, Mail: a.queue, Audit: auditLog,
@@ -243,19 +243,6 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 		}},
 	}
 	return a, nil
-}
-
-// taxonomyTerms tells the information hub which terms exist.
-type taxonomyTerms struct{ tax *taxonomy.Taxonomy }
-
-// Known reports whether slug is a therapy approach or an issue.
-func (t taxonomyTerms) Known(kind content.Kind, slug string) bool {
-	k := taxonomy.Approach
-	if kind == content.KindIssue {
-		k = taxonomy.Issue
-	}
-	_, ok := t.tax.Lookup(k, slug)
-	return ok
 }
 
 // dirProfiles gives verification the directory's validated writes and the

@@ -223,18 +223,25 @@ func (s *Service) Confirm(ctx context.Context, plain string) (*User, error) {
 	return s.store.UserByID(ctx, tok.UserID)
 }
 
-func (s *Service) useToken(ctx context.Context, plain string, p Purpose) (*Token, error) {
+// findToken returns the usable token for a link, or ErrTokenInvalid for
+// anything else (malformed, unknown, used, expired, other purpose).
+func (s *Service) findToken(ctx context.Context, plain string, p Purpose) (*Token, error) {
 	if plain == "" || len(plain) > 100 {
 		return nil, ErrTokenInvalid
 	}
-	now := s.now().UTC()
-	tok, err := s.store.TokenByHash(ctx, HashToken(plain), p, now)
+	tok, err := s.store.TokenByHash(ctx, HashToken(plain), p, s.now().UTC())
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrTokenInvalid
-	} else if err != nil {
+	}
+	return tok, err
+}
+
+func (s *Service) useToken(ctx context.Context, plain string, p Purpose) (*Token, error) {
+	tok, err := s.findToken(ctx, plain, p)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.store.UseToken(ctx, tok.Hash, now); errors.Is(err, ErrNotFound) {
+	if err := s.store.UseToken(ctx, tok.Hash, s.now().UTC()); errors.Is(err, ErrNotFound) {
 		return nil, ErrTokenInvalid
 	} else if err != nil {
 		return nil, err
@@ -341,27 +348,16 @@ func (s *Service) sendReset(ctx context.Context, email string) error {
 // CheckToken reports whether a reset or setup link is still usable,
 // without using it, so the form can say so before anyone types.
 func (s *Service) CheckToken(ctx context.Context, plain string, p Purpose) error {
-	if plain == "" || len(plain) > 100 {
-		return ErrTokenInvalid
-	}
-	_, err := s.store.TokenByHash(ctx, HashToken(plain), p, s.now().UTC())
-	if errors.Is(err, ErrNotFound) {
-		return ErrTokenInvalid
-	}
+	_, err := s.findToken(ctx, plain, p)
 	return err
 }
 
 // ResetPassword sets a new password from a reset (or setup) link, confirms
 // the email (the link proved it) and signs the account out everywhere.
 func (s *Service) ResetPassword(ctx context.Context, plain string, p Purpose, password string) (*User, error) {
-	if plain == "" || len(plain) > 100 {
-		return nil, ErrTokenInvalid
-	}
 	now := s.now().UTC()
-	tok, err := s.store.TokenByHash(ctx, HashToken(plain), p, now)
-	if errors.Is(err, ErrNotFound) {
-		return nil, ErrTokenInvalid
-	} else if err != nil {
+	tok, err := s.findToken(ctx, plain, p)
+	if err != nil {
 		return nil, err
 	}
 	u, err := s.store.UserByID(ctx, tok.UserID)

@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/confide-org/confide/internal/taxonomy"
 )
 
 // Kind is what an article is about.
@@ -300,4 +302,19 @@ func Slugify(title string) string {
 func date(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// TaxonomyTerms answers Terms from the taxonomy: therapy articles name an
+// approach, issue articles an issue.
+type TaxonomyTerms struct{ Tax *taxonomy.Taxonomy }
+
+// Known reports whether slug is an approach (for therapy and guide
+// articles) or an issue (for issue articles).
+func (t TaxonomyTerms) Known(kind Kind, slug string) bool {
+	k := taxonomy.Approach
+	if kind == KindIssue {
+		k = taxonomy.Issue
+	}
+	_, ok := t.Tax.Lookup(k, slug)
+	return ok
 }

@@ -20,17 +20,6 @@ import (
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
-type terms struct{ tax *taxonomy.Taxonomy }
-
-func (t terms) Known(kind content.Kind, slug string) bool {
-	k := taxonomy.Approach
-	if kind == content.KindIssue {
-		k = taxonomy.Issue
-	}
-	_, ok := t.tax.Lookup(k, slug)
-	return ok
-}
-
 type world struct {
 	svc                                *content.Service
 	db                                 *store.DB
@@ -61,7 +50,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w := &world{db: db, catcher: c, now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return w.now }
-	w.svc = &content.Service{Store: db, Terms: terms{taxonomy.MustLoad()}, Mail: sender, Audit: audit.NewLog(db, clock), Now: clock, Log: log, BaseURL: "http://127.0.0.1"}
+	w.svc = &content.Service{Store: db, Terms: content.TaxonomyTerms{Tax: taxonomy.MustLoad()}, Mail: sender, Audit: audit.NewLog(db, clock), Now: clock, Log: log, BaseURL: "http://127.0.0.1"}
 	users := map[string]*int64{"editor@example.org": &w.editorID, "reviewer@example.org": &w.reviewerID, "author@example.org": &w.authorUserID}
 	for email, id := range users {
 		roles := []account.Role{account.Editor}
