@@ -349,6 +349,13 @@ func TestReviewReminders(t *testing.T) {
 	if err := w.svc.Publish(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
+	// With no editor appointed nothing is sent or claimed…
+	w.db.SetRole(ctx, w.editorID, account.Editor, false, 0, w.now)
+	if n, err := w.svc.RunReviewReminders(ctx); n != 0 || err != nil {
+		t.Fatalf("no editors: sent %d (%v)", n, err)
+	}
+	// …so the first editor appointed hears about it.
+	w.db.SetRole(ctx, w.editorID, account.Editor, true, 0, w.now)
 	for i, step := range []struct {
 		at      time.Time
 		subject string
