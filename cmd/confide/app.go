@@ -16,6 +16,7 @@ import (
 	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/demo"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/enquiry"
 	"github.com/confide-org/confide/internal/httpx"
 	"github.com/confide-org/confide/internal/jobs"
 	"github.com/confide-org/confide/internal/mail"
@@ -36,6 +37,9 @@ type app struct {
 	accounts *account.Service
 	verify   *verify.Service
 	content  *content.Service
+	enquiry  *enquiry.Service
+	outbox   *enquiry.Worker
+	keys     *enquiry.Keyring
 	queue    *mail.Queue
 	catcher  *mail.Catcher
 	web      *web.Handler
@@ -94,7 +98,7 @@ func (c config) hasher() *account.Hasher {
 
 // mailer picks where email goes: the configured SMTP server, or a
 // catcher on 127.0.0.1 for demos and local development.
-func (c config) mailer() (mail.Sender, *mail.Catcher, error) {
+func (c config) mailer() (*mail.SMTP, *mail.Catcher, error) {
 	useCatcher := c.MailCatcher || (c.Demo && c.SMTPHost == "")
 	if useCatcher {
 		catcher, err := mail.StartCatcher("127.0.0.1:0", 500)
@@ -194,9 +198,25 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 			log.Info("added sample articles and a demo expert panel")
 		}
 	}
+	keys, created, err := enquiry.LoadOrCreateKeyring(cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("created a new enquiry key file: back it up separately from the database; without it enquiries cannot be read", "key_file", cfg.KeyFile)
+	}
+	a.keys = keys
+	ecfg := enquiry.DefaultConfig
+	ecfg.MinFill, ecfg.Retention = cfg.EnquiryMinFill, cfg.EnquiryRetention
+	a.enquiry = &enquiry.Service{Config: ecfg, Store: db, Idem: db, Keys: keys, Profiles: db, Audit: auditLog, Now: now, Log: log}
+	hostname, _ := os.Hostname()
+	a.outbox = &enquiry.Worker{Store: db, Sender: sender, Keys: keys, Profiles: db, Owners: ownerEmails{nil}, Now: now, Log: log,
+		Owner: fmt.Sprintf("%s-%d", hostname, os.Getpid()), SiteName: cfg.SiteName, BaseURL: cfg.baseURL(),
+		Lease: time.Minute, Poll: cfg.OutboxPoll, Base: 2 * time.Second, Cap: 30 * time.Minute, MaxTemporary: 12, MaxPermanent: 3}
 	a.content = &content.Service{Store: db, Terms: content.TaxonomyTerms{Tax: tax}, Mail: a.queue, Audit: auditLog, Now: now, Log: log, BaseURL: cfg.baseURL()}
 	dir := directory.NewService(db, validator, now, log, a.index)
 	a.accounts = account.NewService(account.Config{SiteName: cfg.SiteName, BaseURL: cfg.baseURL()}, db, cfg.hasher(), account.NewPolicy(), a.queue, auditLog, now, log)
+	a.outbox.Owners = ownerEmails{a.accounts}
 	a.verify = &verify.Service{Registers: registers, Store: db, Profiles: dirProfiles{dir, db}, Mail: a.queue, Audit: auditLog,
 		Owners: ownerEmails{a.accounts}, Now: now, Log: log, SiteName: cfg.SiteName, BaseURL: cfg.baseURL()}
 
@@ -210,6 +230,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 		Log:    log, Parser: parser, Index: a.index, Profiles: db, Tax: tax, Gaz: gaz, Markup: md, Now: now,
 		Accounts: a.accounts, Sessions: sessions, Directory: dir, Verify: a.verify, Records: db,
 		Content: db, Editorial: a.content, ArticleMarkup: markup.NewArticle(), ProfileList: db,
+		Enquiries: a.enquiry, Outbox: db,
 	}
 	if catcher != nil {
 		deps.Mailbox = catcher
@@ -236,6 +257,17 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 				log.Info("article review reminders", "articles", n)
 			}
 			return err
+		}},
+		{Name: "enquiry retention and reminders", Every: cfg.JobsInterval, Run: func(ctx context.Context) error {
+			deleted, err := a.enquiry.RunRetention(ctx)
+			if deleted > 0 {
+				log.Info("deleted enquiries past retention", "enquiries", deleted)
+			}
+			reminded, rerr := a.enquiry.RunReminders(ctx)
+			if reminded > 0 {
+				log.Info("queued reminders for unanswered enquiries", "enquiries", reminded)
+			}
+			return errors.Join(err, rerr)
 		}},
 		{Name: "session clean-up", Every: cfg.JobsInterval, Run: func(ctx context.Context) error {
 			_, err := db.DeleteExpiredSessions(ctx, now())

@@ -40,9 +40,22 @@ type config struct {
 	Argon2MemoryKiB uint
 	Argon2Time      uint
 
+	// enquiries
+	KeyFile          string
+	EnquiryMinFill   time.Duration
+	EnquiryRetention time.Duration
+	OutboxPoll       time.Duration
+
 	// admin create
 	Email         string
 	PasswordStdin bool
+
+	// backup and restore
+	Out          string
+	From         string
+	AgeRecipient string
+	AgeIdentity  string
+	Force        bool
 
 	// demo command
 	Therapists int
@@ -74,9 +87,17 @@ func (c *config) siteFlags(fs *flag.FlagSet) {
 	fs.UintVar(&c.Argon2Time, "argon2-time", 2, "argon2id passes (at least 2)")
 }
 
+func (c *config) keyFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.KeyFile, "key-file", "./confide.key", "file holding the master keys that seal enquiries (created, mode 0400, if missing); keep it out of database backups")
+}
+
 func (c *config) serveFlags(fs *flag.FlagSet) {
 	c.common(fs)
 	c.siteFlags(fs)
+	c.keyFlag(fs)
+	fs.DurationVar(&c.EnquiryMinFill, "enquiry-min-fill", 3*time.Second, "enquiries sent sooner than this after the form was shown are refused as automated")
+	fs.DurationVar(&c.EnquiryRetention, "enquiry-retention", 365*24*time.Hour, "delete enquiries this long after their last activity")
+	fs.DurationVar(&c.OutboxPoll, "outbox-poll", time.Second, "how often the outbox looks for emails to send")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "take the client address from the last X-Forwarded-For entry (only behind your own proxy)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", time.Hour, "sign out after this long without activity")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 12*time.Hour, "sign out this long after signing in, however active")
@@ -101,6 +122,24 @@ func (c *config) adminFlags(fs *flag.FlagSet) {
 	c.siteFlags(fs)
 	fs.StringVar(&c.Email, "email", "", "email address of the admin account")
 	fs.BoolVar(&c.PasswordStdin, "password-stdin", false, "read the password from standard input instead of printing a one-time setup link")
+}
+
+func (c *config) keysFlags(fs *flag.FlagSet) {
+	c.common(fs)
+	c.keyFlag(fs)
+}
+
+func (c *config) backupFlags(fs *flag.FlagSet) {
+	c.common(fs)
+	fs.StringVar(&c.Out, "out", "", "file to write the backup to (must not exist)")
+	fs.StringVar(&c.AgeRecipient, "age-recipient", "", "encrypt the backup to this age recipient (age1…); the key file is never included")
+}
+
+func (c *config) restoreFlags(fs *flag.FlagSet) {
+	c.common(fs)
+	fs.StringVar(&c.From, "from", "", "backup file to restore")
+	fs.StringVar(&c.AgeIdentity, "age-identity", "", "age identity file to decrypt an encrypted backup")
+	fs.BoolVar(&c.Force, "force", false, "replace an existing database at --db")
 }
 
 // envName is the environment variable for a flag: --log-level is

@@ -60,6 +60,7 @@ func newHarness(t *testing.T, therapists int, tweak func(*config)) *harness {
 		DB: filepath.Join(t.TempDir(), "confide.db"), Demo: true, DemoTherapists: therapists, SiteName: "Confide",
 		CrisisLines: defaultCrisisLines, BaseURL: "http://" + ln.Addr().String(), MailCatcher: true, MailFrom: "Confide <no-reply@example.org>",
 		SessionIdle: time.Hour, SessionLifetime: 12 * time.Hour, JobsInterval: time.Hour,
+		KeyFile: filepath.Join(t.TempDir(), "confide.key"), EnquiryMinFill: 0, EnquiryRetention: 365 * 24 * time.Hour, OutboxPoll: 50 * time.Millisecond,
 	}
 	if tweak != nil {
 		tweak(&cfg)

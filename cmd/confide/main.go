@@ -41,6 +41,9 @@ Usage:
   confide admin create --email E
                               create an admin and print a one-time setup link
   confide audit verify        check the audit log's hash chain
+  confide keys rotate         add a new enquiry master key and re-wrap data keys
+  confide backup --out FILE   write a checked, consistent copy of the database
+  confide restore --from FILE put a backup in place
   confide version             print the version
   confide <command> --help    options of a command`
 
@@ -88,6 +91,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		cfg.common(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide audit verify [--db PATH]\n\nChecks the audit log's hash chain and names the first broken link.")
 		action = func() error { return verifyAudit(ctx, cfg, stdout, stderr) }
+	case "keys":
+		if len(rest) == 0 || rest[0] != "rotate" {
+			fmt.Fprintln(stderr, "Usage: confide keys rotate [--key-file F] [--db PATH]")
+			return 2
+		}
+		rest = rest[1:]
+		cfg.keysFlags(fs)
+		fs.Usage = usage(fs, stderr, "Usage: confide keys rotate [--key-file F] [--db PATH]\n\nAdds a new master key to the key file and re-wraps every enquiry's data key with it.")
+		action = func() error { return rotateKeys(ctx, cfg, stdout, stderr) }
+	case "backup":
+		cfg.backupFlags(fs)
+		fs.Usage = usage(fs, stderr, "Usage: confide backup --out FILE [--age-recipient age1…] [--db PATH]\n\nWrites a consistent copy of the live database, checks it, and optionally encrypts it with age.")
+		action = func() error { return backup(ctx, cfg, stdout, stderr) }
+	case "restore":
+		cfg.restoreFlags(fs)
+		fs.Usage = usage(fs, stderr, "Usage: confide restore --from FILE --db PATH [--age-identity FILE] [--force]\n\nChecks a backup and puts it in place as the database (stop the server first).")
+		action = func() error { return restore(ctx, cfg, stdout, stderr) }
 	case "version":
 		fs.Usage = usage(fs, stderr, "Usage: confide version\n\nPrints the version of this build.")
 		action = func() error { fmt.Fprintln(stdout, "confide", buildVersion()); return nil }
@@ -177,7 +197,9 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	}
 	jobsDone := make(chan struct{})
 	go func() { jobs.Run(bgCtx, log, a.jobs...); close(jobsDone) }()
-	defer func() { cancelBackground(); <-jobsDone }()
+	outboxDone := make(chan struct{})
+	go func() { a.outbox.Run(bgCtx); close(outboxDone) }()
+	defer func() { cancelBackground(); <-jobsDone; <-outboxDone }()
 
 	srv := &http.Server{
 		Addr:              cfg.Addr,

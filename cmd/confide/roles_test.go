@@ -50,6 +50,17 @@ var allowedBy = map[string][]string{
 	"GET /about":             everyone,
 	"GET /demo/mailbox":      everyone, // only in demo and mail-catcher mode
 
+	"POST /therapists/{slug}/enquiries":      everyone,
+	"GET /enquiries/sent":                    everyone,
+	"GET /enquiries/erase":                   everyone,
+	"POST /enquiries/erase":                  everyone,
+	"GET /dashboard/enquiries":               therapists,
+	"GET /dashboard/enquiries/{id}":          therapists,
+	"POST /dashboard/enquiries/{id}/replied": therapists,
+	"POST /dashboard/enquiries/{id}/archive": therapists,
+	"GET /dashboard/export":                  therapists,
+	"GET /admin/outbox":                      admins,
+
 	"GET /therapies/{slug}": everyone,
 	"GET /issues/{slug}":    everyone,
 	"GET /guides":           everyone,

@@ -20,7 +20,9 @@ import (
 // Message is an email the Catcher received.
 type Message struct {
 	From, To, Subject, Body string
-	At                      time.Time
+	// MessageID is the Message-Id header without angle brackets.
+	MessageID string
+	At        time.Time
 }
 
 // Catcher is a real SMTP server on 127.0.0.1 that keeps every message it
@@ -146,7 +148,8 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	for _, to := range s.to {
-		s.c.add(Message{From: s.from, To: to, Subject: subject, Body: strings.ReplaceAll(buf.String(), "\r\n", "\n"), At: time.Now()})
+		s.c.add(Message{From: s.from, To: to, Subject: subject, Body: strings.ReplaceAll(buf.String(), "\r\n", "\n"),
+			MessageID: strings.Trim(msg.Header.Get("Message-Id"), "<> "), At: time.Now()})
 	}
 	return nil
 }

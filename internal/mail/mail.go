@@ -9,8 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/confide-org/confide/internal/enquiry"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -79,6 +82,17 @@ func (s *SMTP) Send(ctx context.Context, to, subject, body string) error {
 	}
 	m.Subject(subject)
 	m.SetBodyString(gomail.TypeTextPlain, body)
+	c, err := gomail.NewClient(s.cfg.Host, s.options()...)
+	if err != nil {
+		return fmt.Errorf("smtp client: %w", err)
+	}
+	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		return fmt.Errorf("smtp send: %w", err)
+	}
+	return nil
+}
+
+func (s *SMTP) options() []gomail.Option {
 	opts := []gomail.Option{gomail.WithPort(s.cfg.Port), gomail.WithTimeout(s.cfg.Timeout)}
 	switch s.cfg.TLS {
 	case TLSNone:
@@ -91,14 +105,7 @@ func (s *SMTP) Send(ctx context.Context, to, subject, body string) error {
 	if s.cfg.Username != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(s.cfg.Username), gomail.WithPassword(s.cfg.Password))
 	}
-	c, err := gomail.NewClient(s.cfg.Host, opts...)
-	if err != nil {
-		return fmt.Errorf("smtp client: %w", err)
-	}
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
-		return fmt.Errorf("smtp send: %w", err)
-	}
-	return nil
+	return opts
 }
 
 // Sender is anything that delivers a message now.
@@ -179,4 +186,59 @@ func (q *Queue) Close() {
 	}
 	q.mu.Unlock()
 	q.wg.Wait()
+}
+
+// SMTPError is a failed delivery, reduced to what may be stored: the
+// status code, never the server's text (which can echo an address).
+type SMTPError struct {
+	code      string
+	permanent bool
+	err       error
+}
+
+func (e *SMTPError) Error() string { return "smtp " + e.code }
+
+// Unwrap returns the underlying error, for errors.Is.
+func (e *SMTPError) Unwrap() error { return e.err }
+
+// Permanent reports a 5xx reply: retrying will not help.
+func (e *SMTPError) Permanent() bool { return e.permanent }
+
+// Code is the SMTP reply code (and enhanced code when given).
+func (e *SMTPError) Code() string { return e.code }
+
+// SendMessage delivers one message with a fixed Message-ID, so that a
+// message sent again after a crash is recognisably the same one.
+func (s *SMTP) SendMessage(ctx context.Context, m enquiry.Message) error {
+	msg := gomail.NewMsg()
+	if err := msg.From(s.cfg.From); err != nil {
+		return fmt.Errorf("mail from: %w", err)
+	}
+	if err := msg.To(m.To); err != nil {
+		return &SMTPError{code: "bad-address", permanent: true, err: err}
+	}
+	host := "confide.local"
+	if i := strings.LastIndexByte(s.cfg.From, '@'); i >= 0 {
+		host = strings.Trim(s.cfg.From[i+1:], "> ")
+	}
+	msg.SetMessageIDWithValue(m.ID + "@" + host)
+	msg.Subject(m.Subject)
+	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	c, err := gomail.NewClient(s.cfg.Host, s.options()...)
+	if err != nil {
+		return fmt.Errorf("smtp client: %w", err)
+	}
+	err = c.DialAndSendWithContext(ctx, msg)
+	if err == nil {
+		return nil
+	}
+	var se *gomail.SendError
+	if errors.As(err, &se) && se.ErrorCode() >= 400 {
+		code := fmt.Sprint(se.ErrorCode())
+		if ec := se.EnhancedStatusCode(); ec != "" {
+			code += " " + ec
+		}
+		return &SMTPError{code: code, permanent: se.ErrorCode() >= 500, err: err}
+	}
+	return fmt.Errorf("smtp send: %w", err)
 }

@@ -58,6 +58,7 @@ func (l *limiter) prune(now time.Time) {
 // limits are the site's rate limits on actions that guess or send email.
 type limits struct {
 	signinIP, signinAccount, signupIP, resetIP *limiter
+	enquiryIP                                  *limiter
 }
 
 func newLimits() *limits {
@@ -66,6 +67,7 @@ func newLimits() *limits {
 		signinAccount: newLimiter(25, time.Hour),
 		signupIP:      newLimiter(5, 30*time.Minute),
 		resetIP:       newLimiter(5, 30*time.Minute),
+		enquiryIP:     newLimiter(5, time.Hour),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/confide-org/confide/internal/account"
 	"github.com/confide-org/confide/internal/content"
+	"github.com/confide-org/confide/internal/enquiry"
 )
 
 // route is one page of the site and who may use it.
@@ -97,6 +98,21 @@ func (h *Handler) routes() []route {
 		route{"POST /admin/users/{id}/enable", admin, h.enableUser},
 		route{"GET /admin/audit", admin, h.showAudit},
 	)
+	if h.Enquiries != nil {
+		rs = append(rs,
+			// enquiries.go
+			route{"POST /therapists/{slug}/enquiries", public, h.sendEnquiry},
+			route{"GET /enquiries/sent", public, h.showEnquirySent},
+			route{"GET /enquiries/erase", public, h.showErase},
+			route{"POST /enquiries/erase", public, h.eraseEnquiry},
+			route{"GET /dashboard/enquiries", therapist, h.listEnquiries},
+			route{"GET /dashboard/enquiries/{id}", therapist, h.showEnquiry},
+			route{"POST /dashboard/enquiries/{id}/replied", therapist, h.setEnquiryStatus(enquiry.Replied, "Marked as replied. Thank you for replying.")},
+			route{"POST /dashboard/enquiries/{id}/archive", therapist, h.setEnquiryStatus(enquiry.Archived, "Enquiry archived.")},
+			route{"GET /dashboard/export", therapist, h.exportData},
+			route{"GET /admin/outbox", admin, h.listDeadLetters},
+		)
+	}
 	if h.Editorial != nil {
 		editor := roles(account.Editor)
 		editorOrReviewer := roles(account.Editor, account.Reviewer)

@@ -42,6 +42,9 @@ type therapistPage struct {
 	Preview, Verified bool
 	// JSONLD is the schema.org description of a public profile.
 	JSONLD any
+	// Enquiry is the "send an enquiry" form.
+	Enquiry enquiryForm
+	Slug    string
 }
 
 func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
@@ -52,6 +55,7 @@ func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
 	}
 	page := h.therapistView(r, p, now)
 	page.JSONLD = h.profileJSONLD(p)
+	page.Enquiry = h.enquiryFormFor(r.Context(), p, formState{Values: url.Values{}}, "")
 	return h.render(w, r, http.StatusOK, "therapist", page)
 }
 
@@ -59,6 +63,7 @@ func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
 // preview share it so the preview is exactly what the public will see.
 func (h *Handler) therapistView(r *http.Request, p *directory.Profile, now time.Time) therapistPage {
 	page := therapistPage{
+		Slug:     p.Slug,
 		Verified: p.IsPublic(now),
 		layout:   h.layout(r, p.DisplayName, "search"), Verification: p.Verification,
 		Name: p.DisplayName, FirstName: firstName(p.DisplayName), Headline: p.Headline,

@@ -23,6 +23,7 @@ import (
 	"github.com/confide-org/confide/internal/audit"
 	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/enquiry"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/httpx"
 	"github.com/confide-org/confide/internal/mail"
@@ -85,6 +86,10 @@ type Deps struct {
 	Editorial     *content.Service
 	ArticleMarkup *markup.Renderer
 	ProfileList   ProfileLister
+
+	// Enquiries.
+	Enquiries *enquiry.Service
+	Outbox    EnquiryDeps
 }
 
 // Records is what the signed-in pages read from the store.
@@ -221,7 +226,7 @@ func (h *Handler) serve(fn handlerFunc) http.Handler {
 				"Some of what was sent is not in the form we expect. Go back, check the form and try again.")
 			return
 		}
-		if errors.Is(err, directory.ErrNotFound) || errors.Is(err, errPageNotFound) || errors.Is(err, account.ErrNotFound) {
+		if errors.Is(err, directory.ErrNotFound) || errors.Is(err, errPageNotFound) || errors.Is(err, account.ErrNotFound) || errors.Is(err, enquiry.ErrNotFound) {
 			h.renderError(w, r, http.StatusNotFound, "Page not found",
 				"If you typed the web address, check it is correct. If you followed a link to a therapist, they may have left the directory or be waiting for their credentials to be checked again.")
 			return
