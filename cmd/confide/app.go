@@ -32,6 +32,7 @@ import (
 // function so the end-to-end and role-by-route tests run the same thing.
 type app struct {
 	db       *store.DB
+	dbPath   string
 	index    *search.Index
 	syncer   *search.Syncer
 	accounts *account.Service
@@ -138,7 +139,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 	if err != nil {
 		return nil, err
 	}
-	a := &app{db: db}
+	a := &app{db: db, dbPath: cfg.DB}
 	defer func() {
 		if err != nil {
 			a.close()

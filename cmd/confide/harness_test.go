@@ -52,6 +52,13 @@ type harness struct {
 
 func newHarness(t *testing.T, therapists int, tweak func(*config)) *harness {
 	t.Helper()
+	return newHarnessLogs(t, therapists, tweak, nil)
+}
+
+// newHarnessLogs is newHarness whose server logs go to logs (when not nil)
+// as well as to the test's failure output.
+func newHarnessLogs(t *testing.T, therapists int, tweak func(*config), extra *syncBuffer) *harness {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +74,11 @@ func newHarness(t *testing.T, therapists int, tweak func(*config)) *harness {
 	}
 	clk := &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	logs := &syncBuffer{buf: &bytes.Buffer{}}
-	log := slog.New(slog.NewTextHandler(logs, nil))
+	var w io.Writer = logs
+	if extra != nil {
+		w = io.MultiWriter(logs, extra)
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.buf.String())
@@ -79,6 +90,12 @@ func newHarness(t *testing.T, therapists int, tweak func(*config)) *harness {
 	}
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.handler}}
 	srv.Start()
+	if cfg.OutboxPoll > 0 {
+		wctx, stopWorker := context.WithCancel(context.Background())
+		workerDone := make(chan struct{})
+		go func() { a.outbox.Run(wctx); close(workerDone) }()
+		t.Cleanup(func() { stopWorker(); <-workerDone })
+	}
 	t.Cleanup(func() { srv.Close(); a.close() })
 	return &harness{t: t, app: a, srv: srv, clock: clk, ctx: context.Background()}
 }

@@ -59,6 +59,12 @@ func (d dialect) migrationFS() (fs.FS, error) {
 // lock) and fsyncs every commit (synchronous=FULL): a therapist told
 // "saved" must not lose the save to a power cut. Readers are query-only.
 func sqliteDSN(path string, writer bool) string {
+	return sqliteDSNMode(path, writer, !writer)
+}
+
+// sqliteDSNMode is sqliteDSN with query-only chosen separately: backups
+// read like a reader but VACUUM INTO must be allowed to write its copy.
+func sqliteDSNMode(path string, writer, queryOnly bool) string {
 	v := url.Values{}
 	for _, p := range []string{
 		"foreign_keys(1)",
@@ -70,7 +76,8 @@ func sqliteDSN(path string, writer bool) string {
 	}
 	if writer {
 		v.Set("_txlock", "immediate")
-	} else {
+	}
+	if queryOnly {
 		v.Add("_pragma", "query_only(1)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + v.Encode()

@@ -21,6 +21,7 @@ type DB struct {
 	read    *sql.DB
 	dialect dialect
 	log     *slog.Logger
+	path    string
 }
 
 // Open opens (creating if needed) the SQLite database at path and brings
@@ -30,7 +31,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{write: write, read: read, dialect: sqliteDialect, log: log}
+	db := &DB{write: write, read: read, dialect: sqliteDialect, log: log, path: path}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

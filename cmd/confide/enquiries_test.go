@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/enquiry"
+)
+
+// therapist makes a signed-up therapist with a verified, published profile.
+func (h *harness) therapist(email string) (*account.User, *directory.Profile) {
+	h.t.Helper()
+	u := h.user(email, testPassword, account.Therapist)
+	var base *directory.Profile
+	h.app.db.EachProfile(h.ctx, func(p *directory.Profile) error {
+		if base == nil && p.IsPublic(h.clock.Now()) && len(p.Locations) > 0 {
+			base = p
+		}
+		return nil
+	})
+	p := *base
+	p.ID, p.Slug, p.OwnerID, p.ContactEmail = 0, "t-"+strings.Split(email, "@")[0], u.ID, email
+	p.DisplayName = "Therapist " + strings.Split(email, "@")[0]
+	if err := h.app.db.CreateProfile(h.ctx, &p); err != nil {
+		h.t.Fatal(err)
+	}
+	h.app.index.ProfileSaved(&p)
+	return u, &p
+}
+
+var tokenRe = regexp.MustCompile(`name="token" value="([^"]+)"`)
+
+// enquire fetches the form and sends it; it returns the response.
+func (c *client) enquire(slug string, fields map[string]string) response {
+	c.h.t.Helper()
+	page := c.get("/therapists/" + slug)
+	m := tokenRe.FindStringSubmatch(page.body)
+	if m == nil {
+		c.h.t.Fatalf("no enquiry form on %s: %s", slug, excerpt(page.body))
+	}
+	form := url.Values{"token": {m[1]}, "name": {"Sam Sender"}, "email": {"sam@example.org"}, "message": {"Hello, I would like to ask about sessions."},
+		"consent": {enquiry.ConsentVersion}}
+	for k, v := range fields {
+		form.Set(k, v)
+	}
+	return c.post("/therapists/"+slug+"/enquiries", form)
+}
+
+// TestEnquiryJourney: a person sends an enquiry with a canary phrase; the
+// therapist is notified without content, the sender gets a receipt with an
+// erasure link; the therapist reads it (audited), marks it replied, exports
+// their data; another therapist cannot see it; the sender erases it. The
+// canary appears in no log line, email or other page.
+func TestEnquiryJourney(t *testing.T) {
+	logs := &syncBuffer{buf: &bytes.Buffer{}}
+	h := newHarnessLogs(t, 100, nil, logs)
+	ua, pa := h.therapist("alice@example.org")
+	ub, _ := h.therapist("bob@example.org")
+	const canary = "CANARY-7f3a-panic-attacks-at-work"
+	sender := h.client()
+	res := sender.enquire(pa.Slug, map[string]string{"message": "I have had " + canary + " for months.", "email": "sender@example.org", "phone": "07700 900123"})
+	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/enquiries/sent?ref=") {
+		t.Fatalf("send: %d %s", res.status, excerpt(res.body))
+	}
+	sent := sender.get(res.header.Get("Location"))
+	ref := regexp.MustCompile(`reference is <strong>([A-Z0-9-]+)</strong>`).FindStringSubmatch(sent.body)
+	if ref == nil || !strings.Contains(sent.body, pa.DisplayName) {
+		t.Fatalf("sent page: %s", excerpt(sent.body))
+	}
+	notice := h.mail(ua.Email, "You have a new enquiry")
+	receipt := h.mail("sender@example.org", "Your enquiry has been sent")
+	if !strings.Contains(receipt, ref[1]) || !strings.Contains(receipt, "/enquiries/erase?id=") || !strings.Contains(notice, "/dashboard/enquiries") {
+		t.Fatalf("emails:\n%s\n---\n%s", notice, receipt)
+	}
+	// Message-IDs are the outbox ids.
+	es, _ := h.app.db.EnquiriesFor(h.ctx, pa.ID)
+	if len(es) != 1 {
+		t.Fatalf("%d enquiries stored", len(es))
+	}
+	out, _ := h.app.db.OutboxFor(h.ctx, es[0].ID)
+	ids := map[string]bool{}
+	for _, m := range h.app.catcher.Messages() {
+		ids[strings.SplitN(m.MessageID, "@", 2)[0]] = true
+	}
+	for _, o := range out {
+		if !ids[o.ID] {
+			t.Errorf("outbox message %s was not delivered with its id as Message-ID", o.ID)
+		}
+	}
+
+	alice, bob := h.client(), h.client()
+	alice.signIn(ua.Email, testPassword)
+	bob.signIn(ub.Email, testPassword)
+	inbox := alice.get("/dashboard/enquiries")
+	link := regexp.MustCompile(`/dashboard/enquiries/([a-z0-9]{26})`).FindStringSubmatch(inbox.body)
+	if link == nil || !strings.Contains(inbox.body, "Sam Sender") {
+		t.Fatalf("inbox: %s", excerpt(inbox.body))
+	}
+	read := alice.get(link[0])
+	if read.status != http.StatusOK || !strings.Contains(read.body, canary) || !strings.Contains(read.body, "mailto:sender@example.org") || read.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("read: %d %s", read.status, excerpt(read.body))
+	}
+	if res := bob.get(link[0]); res.status != http.StatusNotFound || strings.Contains(res.body, canary) {
+		t.Fatalf("another therapist reading it: %d", res.status)
+	}
+	if res := bob.post(link[0]+"/replied", nil); res.status != http.StatusNotFound {
+		t.Fatalf("another therapist marking it: %d", res.status)
+	}
+	if res := alice.post(link[0]+"/replied", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("mark replied: %d", res.status)
+	}
+	export := alice.get("/dashboard/export")
+	var data struct {
+		Enquiries []struct {
+			Status  string
+			Content *enquiry.Content
+		}
+		Audit []struct{ Action string }
+	}
+	if err := json.Unmarshal([]byte(export.body), &data); err != nil || len(data.Enquiries) != 1 || data.Enquiries[0].Content == nil ||
+		!strings.Contains(data.Enquiries[0].Content.Message, canary) || data.Enquiries[0].Status != "replied" {
+		t.Fatalf("export: %v %s", err, export.body[:min(400, len(export.body))])
+	}
+	var actions []string
+	for _, a := range data.Audit {
+		actions = append(actions, a.Action)
+	}
+	if !strings.Contains(strings.Join(actions, ","), "enquiry.read") || !strings.Contains(strings.Join(actions, ","), "enquiry.replied") {
+		t.Fatalf("export audit lacks the read: %v", actions)
+	}
+	// The canary is nowhere but the therapist's own views.
+	for _, m := range h.app.catcher.Messages() {
+		if strings.Contains(m.Body+m.Subject, canary) {
+			t.Errorf("email %q contains the message", m.Subject)
+		}
+	}
+	// Erasure through the link in the receipt.
+	u, _ := url.Parse(linkRe2.FindString(receipt))
+	if res := sender.get(u.RequestURI()); res.status != http.StatusOK {
+		t.Fatalf("erase page: %d", res.status)
+	}
+	if res := sender.post("/enquiries/erase", url.Values{"id": {u.Query().Get("id")}, "sig": {"forged"}}); res.status != http.StatusNotFound {
+		t.Fatalf("forged erasure: %d", res.status)
+	}
+	if res := sender.post("/enquiries/erase", url.Values{"id": {u.Query().Get("id")}, "sig": {u.Query().Get("sig")}}); res.status != http.StatusOK {
+		t.Fatalf("erase: %d", res.status)
+	}
+	if es, _ := h.app.db.EnquiriesFor(h.ctx, pa.ID); len(es) != 0 {
+		t.Fatal("erased enquiry still stored")
+	}
+	if out, _ := h.app.db.OutboxFor(h.ctx, es[0].ID); len(out) != 0 {
+		t.Fatal("erased enquiry's outbox rows remain")
+	}
+	h.app.queue.Close()
+	if strings.Contains(logs.String(), canary) || strings.Contains(logs.String(), "sender@example.org") {
+		t.Fatal("the logs contain the message or the sender's address")
+	}
+}
+
+var linkRe2 = regexp.MustCompile(`https?://\S+/enquiries/erase\?id=[a-z0-9]+&sig=[A-Za-z0-9_-]+`)
+
+// TestEnquiryAbuse: honeypot, minimum fill time, each rate limit (429
+// pages, never a fake success) and idempotent resubmission.
+func TestEnquiryAbuse(t *testing.T) {
+	h := newHarness(t, 100, func(c *config) { c.TrustProxy = true; c.EnquiryMinFill = 3 * time.Second })
+	_, p := h.therapist("limits@example.org")
+	c := h.client()
+	ip := 0
+	nextIP := func() { ip++; c.header.Set("X-Forwarded-For", fmt.Sprintf("192.0.2.%d", ip)) }
+	count := func() int { es, _ := h.app.db.EnquiriesFor(h.ctx, p.ID); return len(es) }
+
+	nextIP()
+	if res := c.enquire(p.Slug, nil); res.status != http.StatusBadRequest || !strings.Contains(res.body, "spam check") || count() != 0 {
+		t.Fatalf("too fast: %d, %d stored", res.status, count())
+	}
+	h.clock.Advance(4 * time.Second) // the token from that form is now old enough
+	nextIP()
+	page := c.get("/therapists/" + p.Slug)
+	tok := tokenRe.FindStringSubmatch(page.body)[1]
+	h.clock.Advance(4 * time.Second)
+	form := url.Values{"token": {tok}, "name": {"A"}, "email": {"a@example.org"}, "message": {"Hi"}, "consent": {enquiry.ConsentVersion}, "website": {"http://spam.example"}}
+	if res := c.post("/therapists/"+p.Slug+"/enquiries", form); res.status != http.StatusBadRequest || count() != 0 {
+		t.Fatalf("honeypot: %d, %d stored", res.status, count())
+	}
+	form.Del("website")
+	first := c.post("/therapists/"+p.Slug+"/enquiries", form)
+	again := c.post("/therapists/"+p.Slug+"/enquiries", form) // double click
+	if first.status != http.StatusSeeOther || again.header.Get("Location") != first.header.Get("Location") || count() != 1 {
+		t.Fatalf("resubmission: %d %q vs %q, %d stored", first.status, first.header.Get("Location"), again.header.Get("Location"), count())
+	}
+	// Sender limit: 3 a day per address (one sent above).
+	send := func(email string) response {
+		pg := c.get("/therapists/" + p.Slug)
+		h.clock.Advance(4 * time.Second)
+		return c.post("/therapists/"+p.Slug+"/enquiries", url.Values{"token": {tokenRe.FindStringSubmatch(pg.body)[1]}, "name": {"A"},
+			"email": {email}, "message": {"Hi"}, "consent": {enquiry.ConsentVersion}})
+	}
+	for i := 0; i < 2; i++ {
+		nextIP()
+		if res := send("A@example.org"); res.status != http.StatusSeeOther {
+			t.Fatalf("sender enquiry %d: %d", i+2, res.status)
+		}
+	}
+	nextIP()
+	if res := send("a@example.org"); res.status != http.StatusTooManyRequests || !strings.Contains(res.body, "has not been sent") || res.header.Get("Retry-After") == "" {
+		t.Fatalf("4th from one address: %d", res.status)
+	}
+	// Therapist limit: 20 a day.
+	for count() < 20 {
+		nextIP()
+		if res := send(fmt.Sprintf("s%d@example.org", count())); res.status != http.StatusSeeOther {
+			t.Fatalf("enquiry %d: %d %s", count()+1, res.status, excerpt(res.body))
+		}
+	}
+	nextIP()
+	if res := send("late@example.org"); res.status != http.StatusTooManyRequests || count() != 20 {
+		t.Fatalf("21st to one therapist: %d, %d stored", res.status, count())
+	}
+	// Address limit: 5 an hour per IPv4 address, per /64 for IPv6.
+	_, q := h.therapist("other@example.org")
+	for i, addr := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3", "2001:db8:1:2::4", "2001:db8:1:2::5", "2001:db8:1:2::6"} {
+		c.header.Set("X-Forwarded-For", addr)
+		pg := c.get("/therapists/" + q.Slug)
+		h.clock.Advance(4 * time.Second)
+		res := c.post("/therapists/"+q.Slug+"/enquiries", url.Values{"token": {tokenRe.FindStringSubmatch(pg.body)[1]}, "name": {"A"},
+			"email": {fmt.Sprintf("v6-%d@example.org", i)}, "message": {"Hi"}, "consent": {enquiry.ConsentVersion}})
+		if want := i < 5; (res.status == http.StatusSeeOther) != want || (!want && res.status != http.StatusTooManyRequests) {
+			t.Fatalf("IPv6 enquiry %d from the same /64: %d", i+1, res.status)
+		}
+	}
+}
+
+// TestEnquiryPrivacy: a flipped ciphertext byte fails loudly; the key file
+// is in neither the database nor a backup.
+func TestEnquiryPrivacy(t *testing.T) {
+	h := newHarness(t, 50, nil)
+	u, p := h.therapist("priv@example.org")
+	const canary = "CANARY-private-9d2e"
+	if res := h.client().enquire(p.Slug, map[string]string{"message": canary}); res.status != http.StatusSeeOther {
+		t.Fatal(res.status)
+	}
+	es, _ := h.app.db.EnquiriesFor(h.ctx, p.ID)
+	id := es[0].ID
+	flipped := bytes.Clone(es[0].Sealed.Ciphertext)
+	flipped[40] ^= 1
+	if err := h.app.db.ExecForTest(h.ctx, fmt.Sprintf(`UPDATE enquiries SET ciphertext = X'%x' WHERE id = '%s'`, flipped, id)); err != nil {
+		t.Fatal(err)
+	}
+	tampered, _ := h.app.db.EnquiryByID(h.ctx, id)
+	if bytes.Equal(tampered.Sealed.Ciphertext, es[0].Sealed.Ciphertext) {
+		t.Fatal("the tamper did not change the ciphertext")
+	}
+	c := h.client()
+	c.signIn(u.Email, testPassword)
+	res := c.get("/dashboard/enquiries/" + id)
+	if res.status != http.StatusInternalServerError || !strings.Contains(res.body, "cannot be opened") || strings.Contains(res.body, canary) {
+		t.Fatalf("tampered read: %d %s", res.status, excerpt(res.body))
+	}
+	if res := c.get("/dashboard/enquiries"); !strings.Contains(res.body, "cannot be decrypted") {
+		t.Fatal("inbox does not flag the damaged enquiry")
+	}
+	// The key is in the key file only.
+	h.app.db.Close()
+	dbBytes, _ := os.ReadFile(h.app.dbPath)
+	wal, _ := os.ReadFile(h.app.dbPath + "-wal")
+	if h.app.keys.Contains(dbBytes) || h.app.keys.Contains(wal) {
+		t.Fatal("the master key is inside the database")
+	}
+	out := filepath.Join(t.TempDir(), "b.db")
+	var stdout bytes.Buffer
+	if code := run(h.ctx, []string{"backup", "--db", h.app.dbPath, "--out", out}, noEnvironment, strings.NewReader(""), &stdout, &stdout); code != 0 {
+		t.Fatalf("backup: %s", stdout.String())
+	}
+	b, _ := os.ReadFile(out)
+	if len(b) == 0 || h.app.keys.Contains(b) || bytes.Contains(b, []byte(canary)) {
+		t.Fatal("the backup holds the key or the plaintext")
+	}
+}
+
+// TestResponsivenessAndReminders: response figures appear once there are
+// 5 enquiries in 90 days; unanswered enquiries get one reminder.
+func TestResponsivenessAndReminders(t *testing.T) {
+	h := newHarness(t, 50, nil)
+	u, p := h.therapist("fast@example.org")
+	c := h.client()
+	c.signIn(u.Email, testPassword)
+	for i := range 5 {
+		if res := h.client().enquire(p.Slug, map[string]string{"email": fmt.Sprintf("p%d@example.org", i)}); res.status != http.StatusSeeOther {
+			t.Fatalf("enquiry %d: %d", i, res.status)
+		}
+		if i == 3 {
+			if res := h.client().get("/therapists/" + p.Slug); strings.Contains(res.body, "Usually replies") {
+				t.Fatal("figures shown with only 4 enquiries")
+			}
+		}
+	}
+	es, _ := h.app.db.EnquiriesFor(h.ctx, p.ID)
+	// Reply to four: after 1, 2, 2 and 5 days (median 2 days, 80%).
+	for i, d := range []int{1, 2, 2, 5} {
+		at := es[i].CreatedAt.Add(time.Duration(d) * 24 * time.Hour)
+		if err := h.app.db.SetEnquiryStatus(h.ctx, es[i].ID, enquiry.Replied, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res := h.client().get("/therapists/" + p.Slug); !strings.Contains(res.body, "Usually replies within 2 days; replied to 80% of enquiries in the last 90 days.") {
+		t.Fatalf("profile lacks response figures: %s", excerpt(res.body))
+	}
+	h.clock.Advance(4 * 24 * time.Hour)
+	for range 2 {
+		n, err := h.app.enquiry.RunReminders(h.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 1 {
+			t.Fatalf("%d reminders for one unanswered enquiry", n)
+		}
+	}
+	if _, err := h.app.outbox.RunOnce(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.mail(u.Email, "An enquiry is waiting for your reply")
+	// Retention deletes enquiries idle for longer than the period.
+	h.clock.Advance(370 * 24 * time.Hour)
+	if n, err := h.app.enquiry.RunRetention(h.ctx); err != nil || n != 5 {
+		t.Fatalf("retention deleted %d (%v)", n, err)
+	}
+}
