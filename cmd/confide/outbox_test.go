@@ -43,7 +43,9 @@ func (f *faultySMTP) count(kind string) {
 	f.mu.Unlock()
 }
 
-func (f *faultySMTP) NewSession(c *smtp.Conn) (smtp.Session, error) { return &faultySession{f: f, conn: c}, nil }
+func (f *faultySMTP) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &faultySession{f: f, conn: c}, nil
+}
 
 type faultySession struct {
 	f    *faultySMTP
