@@ -33,6 +33,8 @@ import (
 type app struct {
 	db       *store.DB
 	dbPath   string
+	keyPath  string
+	log      *slog.Logger
 	index    *search.Index
 	syncer   *search.Syncer
 	accounts *account.Service
@@ -139,7 +141,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 	if err != nil {
 		return nil, err
 	}
-	a := &app{db: db, dbPath: cfg.DB}
+	a := &app{db: db, dbPath: cfg.DB, keyPath: cfg.KeyFile, log: log}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -209,6 +211,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 	a.keys = keys
 	ecfg := enquiry.DefaultConfig
 	ecfg.MinFill, ecfg.Retention = cfg.EnquiryMinFill, cfg.EnquiryRetention
+	if cfg.PerTherapistDay > 0 {
+		ecfg.PerTherapistDay = cfg.PerTherapistDay
+	}
+	if cfg.PerSenderDay > 0 {
+		ecfg.PerSenderDay = cfg.PerSenderDay
+	}
 	a.enquiry = &enquiry.Service{Config: ecfg, Store: db, Idem: db, Keys: keys, Profiles: db, Audit: auditLog, Now: now, Log: log}
 	hostname, _ := os.Hostname()
 	a.outbox = &enquiry.Worker{Store: db, Sender: sender, Keys: keys, Profiles: db, Owners: ownerEmails{nil}, Now: now, Log: log,

@@ -45,6 +45,8 @@ type config struct {
 	EnquiryMinFill   time.Duration
 	EnquiryRetention time.Duration
 	OutboxPoll       time.Duration
+	PerTherapistDay  int
+	PerSenderDay     int
 
 	// admin create
 	Email         string
@@ -98,6 +100,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.EnquiryMinFill, "enquiry-min-fill", 3*time.Second, "enquiries sent sooner than this after the form was shown are refused as automated")
 	fs.DurationVar(&c.EnquiryRetention, "enquiry-retention", 365*24*time.Hour, "delete enquiries this long after their last activity")
 	fs.DurationVar(&c.OutboxPoll, "outbox-poll", time.Second, "how often the outbox looks for emails to send")
+	fs.IntVar(&c.PerTherapistDay, "enquiries-per-therapist-day", 20, "most enquiries one therapist receives in 24 hours")
+	fs.IntVar(&c.PerSenderDay, "enquiries-per-sender-day", 3, "most enquiries one email address sends in 24 hours")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "take the client address from the last X-Forwarded-For entry (only behind your own proxy)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", time.Hour, "sign out after this long without activity")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 12*time.Hour, "sign out this long after signing in, however active")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
@@ -334,5 +335,83 @@ func TestResponsivenessAndReminders(t *testing.T) {
 	h.clock.Advance(370 * 24 * time.Hour)
 	if n, err := h.app.enquiry.RunRetention(h.ctx); err != nil || n != 5 {
 		t.Fatalf("retention deleted %d (%v)", n, err)
+	}
+}
+
+// TestEnquiryXSS: what senders write is shown escaped in the therapist's
+// inbox and on the enquiry page.
+func TestEnquiryXSS(t *testing.T) {
+	h := newHarness(t, 30, func(c *config) { c.PerTherapistDay = 1000; c.PerSenderDay = 1000; c.TrustProxy = true })
+	u, p := h.therapist("xss-inbox@example.org")
+	th := h.client()
+	th.signIn(u.Email, testPassword)
+	sender := h.client()
+	// A refused form comes back with its messages and what was typed.
+	res := sender.enquire(p.Slug, map[string]string{"consent": "", "message": "Please keep this text"})
+	if res.status != http.StatusBadRequest || !strings.Contains(res.body, "Tick the box") || !strings.Contains(res.body, "Please keep this text") || !strings.Contains(res.body, `href="#enquiry-consent"`) {
+		t.Fatalf("refused form: %d %s", res.status, excerpt(res.body))
+	}
+	for i, payload := range xssPayloads {
+		sender.header.Set("X-Forwarded-For", fmt.Sprintf("10.8.%d.1", i))
+		name := payload
+		if r := []rune(name); len(r) > 90 {
+			name = string(r[:90])
+		}
+		res := sender.enquire(p.Slug, map[string]string{"name": name, "message": fmt.Sprintf("XSSMARK%02d %s", i, payload), "phone": payload})
+		assertSafe(t, fmt.Sprintf("payload %d form", i), res)
+		if res.status != http.StatusSeeOther {
+			// The phone number is refused: the form comes back (checked
+			// above), and the rest is sent without it.
+			res = sender.enquire(p.Slug, map[string]string{"name": name, "message": fmt.Sprintf("XSSMARK%02d %s", i, payload)})
+			if res.status != http.StatusSeeOther {
+				t.Fatalf("payload %d: %d %s", i, res.status, excerpt(res.body))
+			}
+		}
+	}
+	inbox := th.get("/dashboard/enquiries")
+	assertSafe(t, "inbox", inbox)
+	ids := regexp.MustCompile(`/dashboard/enquiries/([a-z0-9]{26})`).FindAllStringSubmatch(inbox.body, -1)
+	if len(ids) < len(xssPayloads) {
+		t.Fatalf("%d enquiries in the inbox", len(ids))
+	}
+	for _, m := range ids {
+		res := th.get(m[0])
+		assertSafe(t, m[0], res)
+		if !strings.Contains(html.UnescapeString(res.body), "XSSMARK") {
+			t.Errorf("%s does not show the message", m[0])
+		}
+	}
+}
+
+// TestKeyRotation: `confide keys rotate` adds a key and re-wraps every
+// enquiry's data key; everything still opens.
+func TestKeyRotation(t *testing.T) {
+	h := newHarness(t, 30, nil)
+	_, p := h.therapist("rotate@example.org")
+	for i := range 3 {
+		if res := h.client().enquire(p.Slug, map[string]string{"email": fmt.Sprintf("r%d@example.org", i)}); res.status != http.StatusSeeOther {
+			t.Fatal(res.status)
+		}
+	}
+	var out bytes.Buffer
+	if code := run(h.ctx, []string{"keys", "rotate", "--db", h.app.dbPath, "--key-file", h.app.keyPath}, noEnvironment, strings.NewReader(""), &out, &out); code != 0 ||
+		!strings.Contains(out.String(), "new key k2 is current; re-wrapped 3 enquiries") {
+		t.Fatalf("rotate: %d %s", code, out.String())
+	}
+	kr, err := enquiry.LoadKeyring(h.app.keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, _ := h.app.db.EnquiriesFor(h.ctx, p.ID)
+	for _, e := range es {
+		if e.Sealed.KeyID != "k2" {
+			t.Fatalf("enquiry %s still wrapped by %s", e.ID, e.Sealed.KeyID)
+		}
+		if _, err := kr.Open(e.ID, e.Sealed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fi, _ := os.Stat(h.app.keyPath); fi.Mode().Perm() != 0o400 {
+		t.Fatalf("key file mode %v after rotation", fi.Mode().Perm())
 	}
 }

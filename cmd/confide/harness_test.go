@@ -259,3 +259,10 @@ func excerpt(s string) string {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// httptestGet runs one GET through a handler in process.
+func httptestGet(h http.Handler, path string) string {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec.Body.String()
+}

@@ -103,7 +103,8 @@ func TestServeDemo(t *testing.T) {
 	done := make(chan int, 1)
 	var logs bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--db", filepath.Join(t.TempDir(), "confide.db"), "--log-format", "json"},
+		dir := t.TempDir()
+		done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--db", filepath.Join(dir, "confide.db"), "--key-file", filepath.Join(dir, "confide.key"), "--log-format", "json"},
 			func(string) string { return "" }, strings.NewReader(""), &bytes.Buffer{}, &syncBuffer{buf: &logs})
 	}()
 	var health struct {

@@ -121,9 +121,7 @@ func (h *Handler) sendEnquiry(w http.ResponseWriter, r *http.Request) error {
 			return ferr
 		}
 		var fe enquiry.FieldErrors
-		if errors.As(err, &fe) {
-			addFields(&f, fe, enquiryIDs)
-		}
+		errors.As(err, &fe)
 		page := h.therapistView(r, p, now)
 		page.JSONLD = h.profileJSONLD(p)
 		page.Title = "Error: " + page.Title

@@ -10,6 +10,7 @@ import (
 	"github.com/confide-org/confide/internal/account"
 	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/enquiry"
 	"github.com/confide-org/confide/internal/verify"
 )
 
@@ -71,7 +72,10 @@ func fromErr(f *formState, err error, ids map[string]string) error {
 	var ve *directory.ValidationError
 	var ev verify.FieldErrors
 	var cv content.FieldErrors
+	var qv enquiry.FieldErrors
 	switch {
+	case errors.As(err, &qv):
+		addFields(f, qv, ids)
 	case errors.As(err, &cv):
 		addFields(f, cv, ids)
 	case errors.As(err, &fe):
