@@ -11,13 +11,13 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/confide-org/confide/internal/fields"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
@@ -149,18 +149,8 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// FieldErrors maps a form field to what is wrong with it.
-type FieldErrors map[string]string
-
-// Error lists the fields at fault.
-func (e FieldErrors) Error() string {
-	keys := make([]string, 0, len(e))
-	for k := range e {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return "invalid article: " + strings.Join(keys, ", ")
-}
+// FieldErrors reports problems with what was typed, field by field.
+type FieldErrors = fields.Errors
 
 // Limits on article fields.
 const (

@@ -20,6 +20,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/confide-org/confide/internal/fields"
 )
 
 // ConsentVersion names the wording of the consent statement the sender
@@ -123,18 +125,8 @@ type Outbox struct {
 	CreatedAt   time.Time
 }
 
-// FieldErrors maps form fields to messages.
-type FieldErrors map[string]string
-
-// Error lists the fields at fault, never what was typed.
-func (e FieldErrors) Error() string {
-	keys := make([]string, 0, len(e))
-	for k := range e {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return "invalid enquiry: " + strings.Join(keys, ", ")
-}
+// FieldErrors reports problems with what was typed, field by field.
+type FieldErrors = fields.Errors
 
 // Errors.
 var (

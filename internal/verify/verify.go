@@ -13,6 +13,7 @@ import (
 
 	"github.com/confide-org/confide/internal/audit"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/fields"
 )
 
 // Status is where a verification request stands.
@@ -116,18 +117,8 @@ type Evidence struct {
 	Body, Number, Level, Insurer, InsuranceExpires, Qualification string
 }
 
-// FieldErrors maps a form field to its message.
-type FieldErrors map[string]string
-
-// Error lists the fields at fault, never what was typed.
-func (e FieldErrors) Error() string {
-	keys := make([]string, 0, len(e))
-	for k := range e {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return "invalid evidence: " + strings.Join(keys, ", ")
-}
+// FieldErrors reports problems with what was typed, field by field.
+type FieldErrors = fields.Errors
 
 func plainText(s string, minN, maxN int) bool {
 	n := utf8.RuneCountInString(s)

@@ -8,10 +8,8 @@ import (
 	"strings"
 
 	"github.com/confide-org/confide/internal/account"
-	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/directory"
-	"github.com/confide-org/confide/internal/enquiry"
-	"github.com/confide-org/confide/internal/verify"
+	"github.com/confide-org/confide/internal/fields"
 )
 
 // maxFormBytes bounds a form body; the longest (a profile) is well under.
@@ -70,18 +68,12 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 func fromErr(f *formState, err error, ids map[string]string) error {
 	var fe *account.FormError
 	var ve *directory.ValidationError
-	var ev verify.FieldErrors
-	var cv content.FieldErrors
-	var qv enquiry.FieldErrors
+	var fs fields.Errors
 	switch {
-	case errors.As(err, &qv):
-		addFields(f, qv, ids)
-	case errors.As(err, &cv):
-		addFields(f, cv, ids)
+	case errors.As(err, &fs):
+		addFields(f, fs, ids)
 	case errors.As(err, &fe):
 		addFields(f, fe.Fields, ids)
-	case errors.As(err, &ev):
-		addFields(f, ev, ids)
 	case errors.As(err, &ve):
 		for _, e := range ve.Fields {
 			f.add(mapID(e.Field, ids), e.Message)
