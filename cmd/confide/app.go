@@ -226,6 +226,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.T
 	dir := directory.NewService(db, validator, now, log, a.index)
 	a.accounts = account.NewService(account.Config{SiteName: cfg.SiteName, BaseURL: cfg.baseURL()}, db, cfg.hasher(), account.NewPolicy(), a.queue, auditLog, now, log)
 	a.outbox.Owners = ownerEmails{a.accounts}
+	if cfg.Demo {
+		if err := demoTherapist(ctx, a, dir, log, now); err != nil {
+			return nil, err
+		}
+	}
 	a.verify = &verify.Service{Registers: registers, Store: db, Profiles: dirProfiles{dir, db}, Mail: a.queue, Audit: auditLog,
 		Owners: ownerEmails{a.accounts}, Now: now, Log: log, SiteName: cfg.SiteName, BaseURL: cfg.baseURL()}
 
@@ -296,4 +301,37 @@ type dirProfiles struct {
 // ProfileByID reads straight from the store.
 func (d dirProfiles) ProfileByID(ctx context.Context, id int64) (*directory.Profile, error) {
 	return d.db.ProfileByID(ctx, id)
+}
+
+// demoTherapistEmail is the demo site's therapist account.
+const demoTherapistEmail = "demo.therapist@example.org"
+
+// demoTherapist gives a fresh demo site one therapist account that owns a
+// public profile, so that enquiries and the inbox can be tried. Its setup
+// link is logged (demo only: the site's email goes to the mail catcher).
+func demoTherapist(ctx context.Context, a *app, dir *directory.Service, log *slog.Logger, now func() time.Time) error {
+	if _, err := a.db.UserByEmail(ctx, demoTherapistEmail); err == nil {
+		return nil
+	}
+	var target *directory.Profile
+	if _, err := a.db.EachProfile(ctx, func(p *directory.Profile) error {
+		if target == nil && p.OwnerID == 0 && p.IsPublic(now()) && len(p.Locations) > 0 {
+			target = p
+		}
+		return nil
+	}); err != nil || target == nil {
+		return err
+	}
+	u, link, err := a.accounts.Invite(ctx, demoTherapistEmail, account.Therapist)
+	if err != nil {
+		return err
+	}
+	target.OwnerID = u.ID
+	target.ContactEmail = demoTherapistEmail
+	if err := dir.Update(ctx, target); err != nil {
+		return err
+	}
+	log.Info("demo therapist account: open the setup link to choose its password, then sign in to read enquiries sent to its profile",
+		"email", demoTherapistEmail, "setup", link, "profile", "/therapists/"+target.Slug)
+	return nil
 }

@@ -147,6 +147,9 @@ func TestServeDemo(t *testing.T) {
 	if health.Status != "ok" || health.Indexed < 1500 || health.Indexed > 1800 || total.Total != health.Indexed {
 		t.Fatalf("health %+v, search total %d", health, total.Total)
 	}
+	if !strings.Contains(logs.String(), "demo therapist account") || !strings.Contains(logs.String(), "/setup?token=") {
+		t.Fatal("demo mode did not set up its demo therapist account")
+	}
 	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Fatal("no clean shutdown in the logs")
 	}

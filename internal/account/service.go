@@ -533,6 +533,27 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password string) (link
 	return link, nil
 }
 
+// Invite creates a confirmed account with the given roles and returns it
+// with a one-time link to choose its password (used for the demo
+// therapist; an address that already has an account is refused).
+func (s *Service) Invite(ctx context.Context, email string, roles ...Role) (*User, string, error) {
+	email, ok := NormalizeEmail(email)
+	if !ok {
+		return nil, "", fmt.Errorf("%q is not an email address", email)
+	}
+	now := s.now().UTC()
+	u := &User{Email: email, Roles: roles, EmailConfirmedAt: now, CreatedAt: now, UpdatedAt: now}
+	plain, tok, err := newToken(0, PurposeSetup, now, s.cfg.SetupTTL)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.store.CreateUser(ctx, u, tok); err != nil {
+		return nil, "", err
+	}
+	s.record(audit.WithActor(ctx, audit.Actor{Who: "system"}), "account.create", audit.User(u.ID))
+	return u, s.link("/setup", plain), nil
+}
+
 // SetRole grants or revokes a role. Admins cannot remove their own admin
 // role, so the site can never be left without one by accident.
 func (s *Service) SetRole(ctx context.Context, actorID, userID int64, r Role, grant bool) error {

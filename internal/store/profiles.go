@@ -40,7 +40,7 @@ func newProfileWriter(ctx context.Context, tx *Tx) (*profileWriter, error) {
 		{&w.insert, `INSERT INTO profiles (` + profileColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.update, `UPDATE profiles SET slug = ?, display_name = ?, headline = ?, statement = ?, gender = ?,
 			fee_min_pence = ?, fee_max_pence = ?, concessions = ?, availability = ?, availability_confirmed_at = ?,
-			verification_state = ?, verified_at = ?, next_check_due = ?, contact_email = ?, published = ?, updated_at = ?
+			verification_state = ?, verified_at = ?, next_check_due = ?, contact_email = ?, published = ?, updated_at = ?, owner_id = ?
 			WHERE id = ?`},
 		{&w.membership, `INSERT INTO profile_memberships (profile_id, position, body, membership_number, level) VALUES (?, ?, ?, ?, ?)`},
 		{&w.term, `INSERT INTO profile_terms (profile_id, kind, position, term) VALUES (?, ?, ?, ?)`},
@@ -97,7 +97,7 @@ func (w *profileWriter) replace(ctx context.Context, p *directory.Profile) error
 	res, err := w.update.ExecContext(ctx, p.Slug, p.DisplayName, p.Headline, p.Statement, p.Gender,
 		p.FeeMinPence, p.FeeMaxPence, p.Concessions, string(p.Availability), timeArg(p.AvailabilityConfirmedAt),
 		string(p.Verification.State), timeArg(p.Verification.VerifiedAt), dateArg(p.Verification.NextCheckDue),
-		p.ContactEmail, p.Published, timeArg(p.UpdatedAt), p.ID)
+		p.ContactEmail, p.Published, timeArg(p.UpdatedAt), nullID(p.OwnerID), p.ID)
 	if err != nil {
 		if w.tx.dialect.isUniqueViolation(err) {
 			return fmt.Errorf("slug %q is taken: %w", p.Slug, directory.ErrConflict)

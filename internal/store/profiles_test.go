@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confide-org/confide/internal/account"
 	"github.com/confide-org/confide/internal/demo"
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/geo"
@@ -265,5 +266,28 @@ func TestReadWithCancelledContext(t *testing.T) {
 	cancel()
 	if _, err := db.ProfileByID(ctx, p.ID); err == nil {
 		t.Fatal("read with a cancelled context succeeded")
+	}
+}
+
+// TestUpdateKeepsOrSetsOwner: the owner written by an update is the one
+// on the profile (the web layer always starts from the stored profile).
+func TestUpdateKeepsOrSetsOwner(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	p := sample()
+	if err := db.CreateProfile(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	u := &account.User{Email: "owner@example.org", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := db.CreateUser(ctx, u, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.OwnerID = u.ID
+	if err := db.UpdateProfile(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ProfileByOwner(ctx, u.ID)
+	if err != nil || got.ID != p.ID {
+		t.Fatalf("owner not stored: %v", err)
 	}
 }
