@@ -162,6 +162,9 @@ const (
 	MaxFundingLen = 1000
 )
 
+// blankRuns is two or more blank lines, which FAQ answers fold to one.
+var blankRuns = regexp.MustCompile(`\n{3,}`)
+
 var slugRe = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 func plain(s string, minN, maxN int) bool {
@@ -205,7 +208,7 @@ func ParseFAQs(s string) ([]FAQ, error) {
 	}
 	for i := range out {
 		out[i].Question = strings.TrimSpace(out[i].Question)
-		out[i].Answer = strings.TrimSpace(strings.ReplaceAll(out[i].Answer, "\n\n\n", "\n\n"))
+		out[i].Answer = blankRuns.ReplaceAllString(strings.TrimSpace(out[i].Answer), "\n\n")
 		if out[i].Question == "" || out[i].Answer == "" {
 			return nil, fmt.Errorf("question %d needs both a question (Q:) and an answer (A:)", i+1)
 		}
