@@ -52,6 +52,13 @@ type config struct {
 	Email         string
 	PasswordStdin bool
 
+	// bench
+	Queries     int
+	Peers       peerList
+	DatabaseURL string
+	JSONOut     string
+	BenchDB     string
+
 	// backup and restore
 	Out          string
 	From         string
@@ -144,6 +151,19 @@ func (c *config) restoreFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.From, "from", "", "backup file to restore")
 	fs.StringVar(&c.AgeIdentity, "age-identity", "", "age identity file to decrypt an encrypted backup")
 	fs.BoolVar(&c.Force, "force", false, "replace an existing database at --db")
+}
+
+func (c *config) benchFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.LogLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.IntVar(&c.Therapists, "therapists", 20000, "number of demo profiles to generate")
+	fs.IntVar(&c.Queries, "queries", 700, "number of queries in the mix (classes in turn)")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the profiles and the queries")
+	fs.Var(&c.Peers, "peer", "compare with a peer: sqlite or postgres (repeatable)")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL for --peer postgres (a throwaway database: its tables are replaced)")
+	fs.StringVar(&c.JSONOut, "json", "", "also write the report as JSON to this file")
+	fs.StringVar(&c.BenchDB, "bench-db", "", "keep the generated Confide database here and reuse it on later runs (default: a temporary file)")
+	c.DB = "unused"
 }
 
 // envName is the environment variable for a flag: --log-level is

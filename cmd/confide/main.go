@@ -44,6 +44,7 @@ Usage:
   confide keys rotate         add a new enquiry master key and re-wrap data keys
   confide backup --out FILE   write a checked, consistent copy of the database
   confide restore --from FILE put a backup in place
+  confide bench search        benchmark search against SQLite and PostgreSQL
   confide version             print the version
   confide <command> --help    options of a command`
 
@@ -108,6 +109,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		cfg.restoreFlags(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide restore --from FILE --db PATH [--age-identity FILE] [--force]\n\nChecks a backup and puts it in place as the database (stop the server first).")
 		action = func() error { return restore(ctx, cfg, stdout, stderr) }
+	case "bench":
+		if len(rest) == 0 || rest[0] != "search" {
+			fmt.Fprintln(stderr, "Usage: confide bench search [--therapists N] [--queries Q] [--seed S] [--peer sqlite] [--peer postgres --database-url URL] [--json FILE]")
+			return 2
+		}
+		rest = rest[1:]
+		cfg.benchFlags(fs)
+		fs.Usage = usage(fs, stderr, "Usage: confide bench search [options]\n\nGenerates a directory, runs a query mix on Confide and on each peer, checks every answer agrees and reports latencies.")
+		action = func() error { return benchSearch(ctx, cfg, stdout, stderr) }
 	case "version":
 		fs.Usage = usage(fs, stderr, "Usage: confide version\n\nPrints the version of this build.")
 		action = func() error { fmt.Fprintln(stdout, "confide", buildVersion()); return nil }

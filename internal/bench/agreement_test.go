@@ -1,0 +1,81 @@
+package bench_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/confide-org/confide/internal/bench"
+	"github.com/confide-org/confide/internal/demo"
+	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/geo"
+	"github.com/confide-org/confide/internal/search"
+	"github.com/confide-org/confide/internal/store"
+	"github.com/confide-org/confide/internal/taxonomy"
+)
+
+// TestSQLitePeerAgrees: on a few thousand demo profiles, the SQLite peer
+// gives exactly Confide's answers (total, ids in order, sort keys, every
+// facet count) for every class of the mix.
+func TestSQLitePeerAgrees(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := store.Open(ctx, filepath.Join(dir, "c.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tax, gaz := taxonomy.MustLoad(), geo.MustLoad()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	gen, _ := demo.NewGenerator(tax, gaz)
+	if err := gen.Load(ctx, db, directory.Validator{Tax: tax, Gaz: gaz}, 3000, 7, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	an := search.NewAnalyzer()
+	ix := search.NewIndex(tax, an, func() time.Time { return now })
+	if err := ix.Load(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	parser := &search.Parser{Tax: tax, Gaz: gaz, Analyzer: an}
+	peer, err := bench.NewSQLite(ctx, filepath.Join(dir, "peer.db"), db, tax, an, parser, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	cases := bench.Mix(gaz, tax, 280, 3)
+	_, want, err := bench.Measure(ctx, &bench.Confide{Parser: parser, Index: ix, Now: now}, cases, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := bench.Measure(ctx, peer, cases, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := 0
+	nonEmpty := map[string]int{}
+	for i, c := range cases {
+		if want[i].Total > 0 {
+			nonEmpty[c.Class]++
+		}
+		if d := bench.Compare(want[i], got[i]); len(d) > 0 {
+			bad++
+			if bad <= 5 {
+				t.Errorf("%s\n  %s", c.Describe(), strings.Join(d, "\n  "))
+			}
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("%d of %d cases disagree", bad, len(cases))
+	}
+	for _, class := range bench.Classes {
+		if nonEmpty[class] == 0 {
+			t.Errorf("class %s never had results: the comparison says little", class)
+		}
+	}
+	t.Logf("%d cases agree; non-empty per class %v", len(cases), nonEmpty)
+}
