@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,10 +19,11 @@ import (
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
-// TestSQLitePeerAgrees: on a few thousand demo profiles, the SQLite peer
-// gives exactly Confide's answers (total, ids in order, sort keys, every
-// facet count) for every class of the mix.
-func TestSQLitePeerAgrees(t *testing.T) {
+// TestPeersAgree: on a few thousand demo profiles, each peer gives exactly
+// Confide's answers (total, ids in order, sort keys, every facet count) for
+// every class of the mix. The PostgreSQL peer runs when
+// CONFIDE_TEST_POSTGRES holds a URL of a throwaway database with PostGIS.
+func TestPeersAgree(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -42,20 +44,43 @@ func TestSQLitePeerAgrees(t *testing.T) {
 		t.Fatal(err)
 	}
 	parser := &search.Parser{Tax: tax, Gaz: gaz, Analyzer: an}
-	peer, err := bench.NewSQLite(ctx, filepath.Join(dir, "peer.db"), db, tax, an, parser, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
 	cases := bench.Mix(gaz, tax, 280, 3)
 	_, want, err := bench.Measure(ctx, &bench.Confide{Parser: parser, Index: ix, Now: now}, cases, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, got, err := bench.Measure(ctx, peer, cases, 0)
-	if err != nil {
-		t.Fatal(err)
+	type peer interface {
+		bench.System
+		Close() error
 	}
+	peers := map[string]func() (peer, error){
+		"sqlite": func() (peer, error) {
+			return bench.NewSQLite(ctx, filepath.Join(dir, "peer.db"), db, tax, an, parser, now)
+		},
+	}
+	if url := os.Getenv("CONFIDE_TEST_POSTGRES"); url != "" {
+		peers["postgres"] = func() (peer, error) { return bench.NewPostgres(ctx, url, db, tax, an, parser, now) }
+	} else {
+		t.Log("CONFIDE_TEST_POSTGRES not set: PostgreSQL peer not checked")
+	}
+	for name, open := range peers {
+		t.Run(name, func(t *testing.T) {
+			p, err := open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			_, got, err := bench.Measure(ctx, p, cases, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			agree(t, cases, want, got)
+		})
+	}
+}
+
+func agree(t *testing.T, cases []bench.Case, want, got []bench.Answer) {
+	t.Helper()
 	bad := 0
 	nonEmpty := map[string]int{}
 	for i, c := range cases {

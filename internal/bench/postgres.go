@@ -2,35 +2,388 @@ package bench
 
 import (
 	"context"
-	"errors"
+	_ "embed"
+	"fmt"
+	"math"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
-// Postgres is the PostgreSQL/PostGIS peer.
-type Postgres struct{}
+//go:embed peers/postgres_schema.sql
+var postgresSchema string
 
-// ErrNoPostgres is returned until the PostgreSQL peer is built.
-var ErrNoPostgres = errors.New("the PostgreSQL/PostGIS peer is not implemented yet")
+//go:embed peers/postgres_indexes.sql
+var postgresIndexes string
 
-// NewPostgres builds the PostgreSQL peer.
-func NewPostgres(ctx context.Context, url string, src ProfileSource, tax *taxonomy.Taxonomy, an *search.Analyzer, parser *search.Parser, now time.Time) (*Postgres, error) {
-	return nil, ErrNoPostgres
+// Postgres is the PostgreSQL/PostGIS peer: a GiST index on geography
+// points, GIN indexes on the multi-valued fields and on a tsvector, and
+// prepared statements (pgx caches them per connection).
+type Postgres struct {
+	pool   *pgxpool.Pool
+	parser *search.Parser
+	now    time.Time
 }
+
+// NewPostgres loads the public profiles into the database at url (its
+// tables are replaced) with COPY, then indexes and analyses them.
+func NewPostgres(ctx context.Context, url string, src ProfileSource, tax *taxonomy.Taxonomy, an *search.Analyzer, parser *search.Parser, now time.Time) (*Postgres, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pool.Exec(ctx, postgresSchema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres peer schema: %w", err)
+	}
+	day := uint64(dayNumber(now))
+	var profs, locs, tfs [][]any
+	flush := func() error {
+		for _, b := range []struct {
+			table string
+			cols  []string
+			rows  *[][]any
+		}{
+			{"prof", []string{"id", "due", "fee_min", "concessions", "availability", "confirmed_at", "doc_len", "rot", "approaches", "issues", "formats", "clients", "languages", "genders", "body"}, &profs},
+			{"loc", []string{"id", "lat", "lon", "wheelchair"}, &locs},
+			{"tf", []string{"term", "id", "tf"}, &tfs},
+		} {
+			if len(*b.rows) == 0 {
+				continue
+			}
+			if _, err := pool.CopyFrom(ctx, pgx.Identifier{b.table}, b.cols, pgx.CopyFromRows(*b.rows)); err != nil {
+				return fmt.Errorf("copy %s: %w", b.table, err)
+			}
+			*b.rows = (*b.rows)[:0]
+		}
+		return nil
+	}
+	_, err = src.EachProfile(ctx, func(p *directory.Profile) error {
+		if !p.Published || p.Verification.State != directory.Verified || p.Verification.NextCheckDue.IsZero() {
+			return nil
+		}
+		card := search.NewCard(p)
+		tf := map[string]int{}
+		length := 0
+		for _, f := range search.DocumentText(p, tax) {
+			an.Terms(f.Text, func(t string) { tf[t] += f.Weight; length += f.Weight })
+		}
+		terms := make([]string, 0, len(tf))
+		for t, n := range tf {
+			terms = append(terms, t)
+			tfs = append(tfs, []any{t, p.ID, n})
+		}
+		var genders []string
+		if p.Gender != "" {
+			genders = []string{search.GenderKey(p.Gender)}
+		}
+		profs = append(profs, []any{p.ID, p.Verification.NextCheckDue.UTC(), p.FeeMinPence, p.Concessions, string(p.Availability),
+			p.AvailabilityConfirmedAt.UTC(), length, rotKey(day, p.ID), nonNil(card.Approaches), nonNil(card.Issues), nonNil(card.Formats),
+			nonNil(card.ClientGroups), nonNil(card.Languages), nonNil(genders), strings.Join(terms, " ")})
+		for _, l := range card.Locations {
+			locs = append(locs, []any{p.ID, l.Lat, l.Lon, l.Wheelchair})
+		}
+		if len(profs) >= 5000 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres peer load: %w", err)
+	}
+	if _, err := pool.Exec(ctx, postgresIndexes); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres peer indexes: %w", err)
+	}
+	return &Postgres{pool: pool, parser: parser, now: now}, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Close releases the pool.
+func (p *Postgres) Close() error { p.pool.Close(); return nil }
 
 // Name is "postgres".
 func (p *Postgres) Name() string { return "postgres" }
 
-// Answer is not available yet.
-func (p *Postgres) Answer(context.Context, Case) (Answer, error) { return Answer{}, ErrNoPostgres }
+// Version reports PostgreSQL's and PostGIS's versions.
+func (p *Postgres) Version() string {
+	var v, g string
+	p.pool.QueryRow(context.Background(), `SELECT version(), postgis_lib_version()`).Scan(&v, &g)
+	return v + "; PostGIS " + g
+}
 
-// Close does nothing yet.
-func (p *Postgres) Close() error { return nil }
+// pgBuilt is one query as PostgreSQL SQL.
+type pgBuilt struct {
+	ctes   []string
+	args   []any
+	common string
+	anyOf  map[string]string
+	rng    func(formats []string) string
+	q      search.Query
+}
 
-// Version is unknown yet.
-func (p *Postgres) Version() string { return "" }
+func (b *pgBuilt) arg(v any) string {
+	b.args = append(b.args, v)
+	return fmt.Sprintf("$%d", len(b.args))
+}
 
-// Explain is not available yet.
-func (p *Postgres) Explain(context.Context, Case) (string, error) { return "", ErrNoPostgres }
+var pgArrays = map[string]string{search.FacetApproach: "approaches", search.FacetIssue: "issues", search.FacetFormat: "formats",
+	search.FacetClient: "clients", search.FacetLanguage: "languages", search.FacetGender: "genders"}
+
+// havPG is the same haversine as Confide, in SQL.
+func havPG(lat, lon float64) string {
+	return fmt.Sprintf(`(2 * %g * asin(least(1, sqrt(power(sin(radians(l.lat - %v) / 2), 2) + cos(radians(%v)) * cos(radians(l.lat)) * power(sin(radians(l.lon - %v) / 2), 2)))))`,
+		geo.EarthRadiusKm, lat, lat, lon)
+}
+
+func tsQuote(t string) string {
+	return "'" + strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", "''") + "'"
+}
+
+func (p *Postgres) build(q search.Query) *pgBuilt {
+	b := &pgBuilt{q: q, anyOf: map[string]string{}}
+	conds := []string{"p.due >= " + b.arg(q.Now.UTC().Format(time.DateOnly)) + "::date"}
+	if !q.Terms.Empty() {
+		var parts []string
+		for _, t := range q.Terms.Exact {
+			parts = append(parts, tsQuote(t))
+		}
+		last := tsQuote(q.Terms.Last)
+		if len(q.Terms.LastRaw) >= search.MinPrefixLen {
+			last = "(" + last + " | " + tsQuote(q.Terms.LastRaw) + ":*)"
+		}
+		parts = append(parts, last)
+		conds = append(conds, "p.tsv @@ to_tsquery('simple', "+b.arg(strings.Join(parts, " & "))+")")
+	}
+	if len(q.Issues) > 0 {
+		conds = append(conds, "p.issues @> "+b.arg(q.Issues)+"::text[]")
+	}
+	if q.Concessions {
+		conds = append(conds, "p.concessions")
+	}
+	if q.Accepting {
+		conds = append(conds, "p.availability = 'accepting' AND p.confirmed_at >= "+b.arg(q.Now.Add(-directory.AvailabilityFreshFor).UTC()))
+	}
+	if q.MaxFeePence >= 0 {
+		conds = append(conds, "p.fee_min <= "+b.arg(q.MaxFeePence))
+	}
+	if q.Point != nil {
+		lat, lon := q.Point.Lat, q.Point.Lon
+		dist := havPG(lat, lon)
+		// ST_DWithin on the sphere finds candidates through the GiST
+		// index; the haversine then decides exactly as Confide does.
+		within := fmt.Sprintf("ST_DWithin(l.geog, ST_SetSRID(ST_MakePoint(%v, %v), 4326)::geography, %v, false) AND %s <= %v", lon, lat, q.RadiusKm*1000*1.001+10, dist, q.RadiusKm)
+		b.ctes = append(b.ctes, "near AS MATERIALIZED (SELECT l.id, min("+dist+") AS d FROM loc l WHERE "+within+" GROUP BY l.id)",
+			"nearacc AS MATERIALIZED (SELECT DISTINCT l.id FROM loc l WHERE l.wheelchair AND "+within+")")
+		if q.Wheelchair {
+			conds = append(conds, "p.id IN (SELECT id FROM nearacc)")
+		}
+		b.rng = func(formats []string) string {
+			parts := []string{"p.id IN (SELECT id FROM near)"}
+			var remote []string
+			for _, f := range formats {
+				if f == taxonomy.FormatOnline || f == taxonomy.FormatPhone {
+					remote = append(remote, "'"+f+"'")
+				}
+			}
+			if len(remote) > 0 {
+				parts = append(parts, "p.formats && ARRAY["+strings.Join(remote, ", ")+"]")
+			}
+			return "(" + strings.Join(parts, " OR ") + ")"
+		}
+	} else if q.Wheelchair {
+		conds = append(conds, "EXISTS (SELECT 1 FROM loc l WHERE l.id = p.id AND l.wheelchair)")
+	}
+	b.common = strings.Join(conds, " AND ")
+	for f, vals := range map[string][]string{search.FacetApproach: q.Approaches, search.FacetClient: q.Clients, search.FacetLanguage: q.Languages,
+		search.FacetGender: q.Genders, search.FacetFormat: q.Formats} {
+		if len(vals) > 0 {
+			b.anyOf[f] = "p." + pgArrays[f] + " && " + b.arg(vals) + "::text[]"
+		}
+	}
+	return b
+}
+
+func (b *pgBuilt) where(skip string) string {
+	conds := []string{b.common}
+	for f, c := range b.anyOf {
+		if f != skip {
+			conds = append(conds, c)
+		}
+	}
+	if b.rng != nil && skip != search.FacetFormat {
+		conds = append(conds, b.rng(b.q.Formats))
+	}
+	return strings.Join(conds, " AND ")
+}
+
+func (b *pgBuilt) with(ctes []string) string {
+	if len(ctes) == 0 {
+		return ""
+	}
+	return "WITH " + strings.Join(ctes, ",\n") + "\n"
+}
+
+// countsSQL is one statement for the total and every facet's counts.
+func (b *pgBuilt) countsSQL() string {
+	parts := []string{"SELECT 'total' AS f, '' AS v, count(*) AS n FROM prof p WHERE " + b.where("")}
+	for _, f := range []string{search.FacetApproach, search.FacetClient, search.FacetLanguage, search.FacetGender} {
+		parts = append(parts, fmt.Sprintf("SELECT '%s', v, count(*) FROM prof p, unnest(p.%s) v WHERE %s GROUP BY v", f, pgArrays[f], b.where(f)))
+	}
+	parts = append(parts, "SELECT 'issue', v, count(*) FROM prof p, unnest(p.issues) v WHERE "+b.where("")+" GROUP BY v")
+	fmtCond := ""
+	if b.rng != nil {
+		fmtCond = " AND (p.id IN (SELECT id FROM near) OR v IN ('online', 'phone'))"
+	}
+	parts = append(parts, "SELECT 'format', v, count(*) FROM prof p, unnest(p.formats) v WHERE "+b.where(search.FacetFormat)+fmtCond+" GROUP BY v")
+	return b.with(b.ctes) + strings.Join(parts, "\nUNION ALL\n")
+}
+
+// pageSQL selects the page in Confide's order.
+func (b *pgBuilt) pageSQL(offset, limit int) string {
+	q := b.q
+	ctes := append([]string(nil), b.ctes...)
+	keyExpr, order := "NULL::float8", "rot, id"
+	switch q.Sort {
+	case search.SortDistance:
+		keyExpr = "(SELECT min(" + havPG(q.Point.Lat, q.Point.Lon) + ") FROM loc l WHERE l.id = p.id)"
+		order = "key IS NULL, key, id"
+	case search.SortFee:
+		keyExpr, order = "p.fee_min::float8", "key, id"
+	case search.SortRelevance:
+		keyExpr, order = b.scoreExpr(&ctes), "key DESC, id"
+	}
+	return fmt.Sprintf("%sSELECT id, key FROM (SELECT p.id, p.rot, %s AS key FROM prof p WHERE %s) s ORDER BY %s LIMIT %d OFFSET %d",
+		b.with(ctes), keyExpr, b.where(""), order, limit, offset)
+}
+
+// scoreExpr is Confide's BM25, as in the SQLite peer.
+func (b *pgBuilt) scoreExpr(ctes *[]string) string {
+	q := b.q
+	today := "'" + q.Now.UTC().Format(time.DateOnly) + "'::date"
+	*ctes = append(*ctes, "stats AS MATERIALIZED (SELECT count(*)::float8 AS n, sum(doc_len)::float8 / greatest(count(*), 1) AS avgdl FROM prof WHERE due >= "+today+")")
+	lastTerms := "SELECT " + tsQuote(q.Terms.Last) + "::text COLLATE \"C\" AS term"
+	if len(q.Terms.LastRaw) >= search.MinPrefixLen {
+		lastTerms += " UNION SELECT DISTINCT term FROM tf WHERE term >= " + tsQuote(q.Terms.LastRaw) + " AND term < " + tsQuote(q.Terms.LastRaw+"\U0010FFFF")
+	}
+	*ctes = append(*ctes, "lastterms AS MATERIALIZED ("+lastTerms+")")
+	norm := "(1.2 * (1 - 0.75 + 0.75 * p.doc_len / (SELECT avgdl FROM stats)))"
+	idf := func(df string) string {
+		return "ln(1 + ((SELECT n FROM stats) - " + df + " + 0.5) / (" + df + " + 0.5))"
+	}
+	var terms []string
+	for i, t := range q.Terms.Exact {
+		name := fmt.Sprintf("e%d", i)
+		*ctes = append(*ctes, fmt.Sprintf("%s AS MATERIALIZED (SELECT count(*)::float8 AS df FROM tf t JOIN prof x ON x.id = t.id WHERE t.term = %s AND x.due >= %s)", name, tsQuote(t), today))
+		tfx := fmt.Sprintf("coalesce((SELECT t.tf FROM tf t WHERE t.term = %s AND t.id = p.id), 0)", tsQuote(t))
+		terms = append(terms, fmt.Sprintf("%s * %s * 2.2 / (%s + %s)", idf("(SELECT df FROM "+name+")"), tfx, tfx, norm))
+	}
+	*ctes = append(*ctes, "lastdf AS MATERIALIZED (SELECT count(DISTINCT t.id)::float8 AS df FROM tf t JOIN prof x ON x.id = t.id WHERE t.term IN (SELECT term FROM lastterms) AND x.due >= "+today+")")
+	tfl := "coalesce((SELECT sum(t.tf) FROM tf t WHERE t.term IN (SELECT term FROM lastterms) AND t.id = p.id), 0)"
+	terms = append(terms, fmt.Sprintf("%s * %s * 2.2 / (%s + %s)", idf("(SELECT df FROM lastdf)"), tfl, tfl, norm))
+	return "(" + strings.Join(terms, " + ") + ")"
+}
+
+// Answer runs one case: one statement for the total and the facets, one
+// for the page.
+func (p *Postgres) Answer(ctx context.Context, c Case) (Answer, error) {
+	q, err := p.parser.Parse(c.Values, p.now)
+	if err != nil {
+		return Answer{}, err
+	}
+	b := p.build(q)
+	a := Answer{Facets: map[string]map[string]int{}}
+	rows, err := p.pool.Query(ctx, b.countsSQL(), b.args...)
+	if err != nil {
+		return a, fmt.Errorf("counts: %w", err)
+	}
+	for rows.Next() {
+		var f, v string
+		var n int64
+		if err := rows.Scan(&f, &v, &n); err != nil {
+			rows.Close()
+			return a, err
+		}
+		if f == "total" {
+			a.Total = int(n)
+			continue
+		}
+		if a.Facets[f] == nil {
+			a.Facets[f] = map[string]int{}
+		}
+		if n > 0 {
+			a.Facets[f][v] = int(n)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return a, err
+	}
+	offset := (q.Page - 1) * q.PerPage
+	if offset >= a.Total {
+		return a, nil
+	}
+	rows, err = p.pool.Query(ctx, b.pageSQL(offset, q.PerPage), b.args...)
+	if err != nil {
+		return a, fmt.Errorf("page: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var key *float64
+		if err := rows.Scan(&id, &key); err != nil {
+			return a, err
+		}
+		k := math.NaN()
+		if key != nil && (q.Sort == search.SortDistance || q.Sort == search.SortRelevance) {
+			k = *key
+		}
+		a.IDs = append(a.IDs, id)
+		a.Keys = append(a.Keys, k)
+	}
+	return a, rows.Err()
+}
+
+// Explain returns PostgreSQL's plans for a case's statements.
+func (p *Postgres) Explain(ctx context.Context, c Case) (string, error) {
+	q, err := p.parser.Parse(c.Values, p.now)
+	if err != nil {
+		return "", err
+	}
+	b := p.build(q)
+	var out strings.Builder
+	for _, stmt := range []string{b.countsSQL(), b.pageSQL(0, q.PerPage)} {
+		rows, err := p.pool.Query(ctx, "EXPLAIN "+stmt, b.args...)
+		if err != nil {
+			return "", err
+		}
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				rows.Close()
+				return "", err
+			}
+			out.WriteString(line + "\n")
+		}
+		rows.Close()
+		out.WriteString("--\n")
+	}
+	return out.String(), nil
+}
