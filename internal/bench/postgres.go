@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -131,12 +130,8 @@ func (p *Postgres) Version() string {
 
 // pgBuilt is one query as PostgreSQL SQL.
 type pgBuilt struct {
-	ctes   []string
-	args   []any
-	common string
-	anyOf  map[string]string
-	rng    func(formats []string) string
-	q      search.Query
+	filters
+	args []any
 }
 
 func (b *pgBuilt) arg(v any) string {
@@ -158,7 +153,7 @@ func tsQuote(t string) string {
 }
 
 func (p *Postgres) build(q search.Query) *pgBuilt {
-	b := &pgBuilt{q: q, anyOf: map[string]string{}}
+	b := &pgBuilt{filters: filters{q: q, anyOf: map[string]string{}}}
 	conds := []string{"p.due >= " + b.arg(q.Now.UTC().Format(time.DateOnly)) + "::date"}
 	if !q.Terms.Empty() {
 		var parts []string
@@ -221,26 +216,6 @@ func (p *Postgres) build(q search.Query) *pgBuilt {
 	return b
 }
 
-func (b *pgBuilt) where(skip string) string {
-	conds := []string{b.common}
-	for f, c := range b.anyOf {
-		if f != skip {
-			conds = append(conds, c)
-		}
-	}
-	if b.rng != nil && skip != search.FacetFormat {
-		conds = append(conds, b.rng(b.q.Formats))
-	}
-	return strings.Join(conds, " AND ")
-}
-
-func (b *pgBuilt) with(ctes []string) string {
-	if len(ctes) == 0 {
-		return ""
-	}
-	return "WITH " + strings.Join(ctes, ",\n") + "\n"
-}
-
 // countsSQL is one statement for the total and every facet's counts.
 func (b *pgBuilt) countsSQL() string {
 	parts := []string{"SELECT 'total' AS f, '' AS v, count(*) AS n FROM prof p WHERE " + b.where("")}
@@ -253,7 +228,7 @@ func (b *pgBuilt) countsSQL() string {
 		fmtCond = " AND (p.id IN (SELECT id FROM near) OR v IN ('online', 'phone'))"
 	}
 	parts = append(parts, "SELECT 'format', v, count(*) FROM prof p, unnest(p.formats) v WHERE "+b.where(search.FacetFormat)+fmtCond+" GROUP BY v")
-	return b.with(b.ctes) + strings.Join(parts, "\nUNION ALL\n")
+	return with(b.ctes) + strings.Join(parts, "\nUNION ALL\n")
 }
 
 // pageSQL selects the page in Confide's order.
@@ -271,7 +246,7 @@ func (b *pgBuilt) pageSQL(offset, limit int) string {
 		keyExpr, order = b.scoreExpr(&ctes), "key DESC, id"
 	}
 	return fmt.Sprintf("%sSELECT id, key FROM (SELECT p.id, p.rot, %s AS key FROM prof p WHERE %s) s ORDER BY %s LIMIT %d OFFSET %d",
-		b.with(ctes), keyExpr, b.where(""), order, limit, offset)
+		with(ctes), keyExpr, b.where(""), order, limit, offset)
 }
 
 // scoreExpr is Confide's BM25, as in the SQLite peer.
@@ -321,16 +296,7 @@ func (p *Postgres) Answer(ctx context.Context, c Case) (Answer, error) {
 			rows.Close()
 			return a, err
 		}
-		if f == "total" {
-			a.Total = int(n)
-			continue
-		}
-		if a.Facets[f] == nil {
-			a.Facets[f] = map[string]int{}
-		}
-		if n > 0 {
-			a.Facets[f][v] = int(n)
-		}
+		a.addCount(f, v, int(n))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -351,12 +317,7 @@ func (p *Postgres) Answer(ctx context.Context, c Case) (Answer, error) {
 		if err := rows.Scan(&id, &key); err != nil {
 			return a, err
 		}
-		k := math.NaN()
-		if key != nil && (q.Sort == search.SortDistance || q.Sort == search.SortRelevance) {
-			k = *key
-		}
-		a.IDs = append(a.IDs, id)
-		a.Keys = append(a.Keys, k)
+		a.addHit(q, id, key)
 	}
 	return a, rows.Err()
 }

@@ -191,13 +191,8 @@ const havSQL = `2 * %[3]g * asin(min(1, sqrt(power(sin(radians(l.lat - %[1]s) / 
 
 // built is one query turned into SQL pieces.
 type built struct {
-	ctes   []string
-	args   []any
-	common string            // condition on p.id for the shared filters
-	anyOf  map[string]string // facet → condition
-	rng    func(formats []string) string
-	q      search.Query
-	score  string // expression for relevance, over the scored CTE
+	filters
+	args []any
 }
 
 // arg binds v as a numbered parameter, so that a condition repeated in
@@ -212,7 +207,7 @@ func quoteFTS(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) +
 // haversine, remote formats in range, fresh availability, fee, text by
 // FTS5 with Confide's BM25.
 func (s *SQLite) build(q search.Query) *built {
-	b := &built{q: q, anyOf: map[string]string{}}
+	b := &built{filters: filters{q: q, anyOf: map[string]string{}}}
 	today := q.Now.UTC().Format(time.DateOnly)
 	conds := []string{"p.due >= " + b.arg(today)}
 	if !q.Terms.Empty() {
@@ -282,27 +277,6 @@ func (s *SQLite) build(q search.Query) *built {
 	return b
 }
 
-// where is the result set's condition except facet skip ("" for none).
-func (b *built) where(skip string) string {
-	conds := []string{b.common}
-	for f, c := range b.anyOf {
-		if f != skip {
-			conds = append(conds, c)
-		}
-	}
-	if b.rng != nil && skip != search.FacetFormat {
-		conds = append(conds, b.rng(b.q.Formats))
-	}
-	return strings.Join(conds, " AND ")
-}
-
-func (b *built) with() string {
-	if len(b.ctes) == 0 {
-		return ""
-	}
-	return "WITH " + strings.Join(b.ctes, ",\n") + "\n"
-}
-
 // countsSQL is one statement for the total and every facet's counts.
 func (b *built) countsSQL() string {
 	parts := []string{"SELECT 'total' AS f, '' AS v, COUNT(*) AS n FROM prof p WHERE " + b.where("")}
@@ -315,7 +289,7 @@ func (b *built) countsSQL() string {
 		fmtCond = " AND (p.id IN (SELECT id FROM near) OR fc.v IN ('online', 'phone'))"
 	}
 	parts = append(parts, "SELECT fc.f, fc.v, COUNT(*) FROM prof p JOIN facet fc ON fc.id = p.id AND fc.f = 'format' WHERE "+b.where(search.FacetFormat)+fmtCond+" GROUP BY fc.v")
-	return b.with() + strings.Join(parts, "\nUNION ALL\n")
+	return with(b.ctes) + strings.Join(parts, "\nUNION ALL\n")
 }
 
 // pageSQL selects the requested page in Confide's order.
@@ -335,11 +309,7 @@ func (b *built) pageSQL(offset, limit int) string {
 	case search.SortRelevance:
 		keyExpr, order = b.scoreExpr(&ctes), "key DESC, p.id"
 	}
-	w := "WITH " + strings.Join(ctes, ",\n") + "\n"
-	if len(ctes) == 0 {
-		w = ""
-	}
-	return fmt.Sprintf("%sSELECT p.id, %s AS key FROM prof p WHERE %s ORDER BY %s LIMIT %d OFFSET %d", w, keyExpr, b.where(""), order, limit, offset)
+	return fmt.Sprintf("%sSELECT p.id, %s AS key FROM prof p WHERE %s ORDER BY %s LIMIT %d OFFSET %d", with(ctes), keyExpr, b.where(""), order, limit, offset)
 }
 
 // scoreExpr is Confide's BM25: collection statistics over the public
@@ -396,16 +366,7 @@ func (s *SQLite) Answer(ctx context.Context, c Case) (Answer, error) {
 			rows.Close()
 			return a, err
 		}
-		if f == "total" {
-			a.Total = n
-			continue
-		}
-		if a.Facets[f] == nil {
-			a.Facets[f] = map[string]int{}
-		}
-		if n > 0 {
-			a.Facets[f][v] = n
-		}
+		a.addCount(f, v, n)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -422,16 +383,11 @@ func (s *SQLite) Answer(ctx context.Context, c Case) (Answer, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var key sql.NullFloat64
+		var key *float64
 		if err := rows.Scan(&id, &key); err != nil {
 			return a, err
 		}
-		k := math.NaN()
-		if key.Valid && (q.Sort == search.SortDistance || q.Sort == search.SortRelevance) {
-			k = key.Float64
-		}
-		a.IDs = append(a.IDs, id)
-		a.Keys = append(a.Keys, k)
+		a.addHit(q, id, key)
 	}
 	return a, rows.Err()
 }
