@@ -170,6 +170,8 @@ type Index struct {
 	points map[geo.Point]*point
 
 	termIDs  map[string]uint32
+	// strs interns the strings many cards share (see internCard).
+	strs map[string]string
 	termStr  []string
 	postings []*roaring.Bitmap
 	sorted   []uint32 // term ids in string order, for prefix search
@@ -320,6 +322,36 @@ func dayOf(t time.Time) int32 {
 	return int32(math.Floor(float64(t.Unix()) / 86400))
 }
 
+// internCard makes the card's repeated strings (facet values, membership
+// body, practice districts and areas) share one copy each across the
+// index: at a million profiles the copies would cost hundreds of bytes a
+// profile. Called with the write lock held.
+func (ix *Index) internCard(c *Card) {
+	if ix.strs == nil {
+		ix.strs = make(map[string]string)
+	}
+	for _, list := range [][]string{c.Approaches, c.Issues, c.ClientGroups, c.Languages, c.Formats, c.genderKeys} {
+		for i, v := range list {
+			list[i] = ix.intern(v)
+		}
+	}
+	c.Gender = ix.intern(c.Gender)
+	c.Membership.Body = ix.intern(c.Membership.Body)
+	c.Membership.Level = ix.intern(c.Membership.Level)
+	for i := range c.Locations {
+		c.Locations[i].Outcode = ix.intern(c.Locations[i].Outcode)
+		c.Locations[i].Area = ix.intern(c.Locations[i].Area)
+	}
+}
+
+func (ix *Index) intern(s string) string {
+	if v, ok := ix.strs[s]; ok {
+		return v
+	}
+	ix.strs[s] = s
+	return s
+}
+
 func (ix *Index) upsertLocked(p *directory.Profile, now time.Time) {
 	ix.version++
 	if d, ok := ix.byID[p.ID]; ok {
@@ -329,6 +361,7 @@ func (ix *Index) upsertLocked(p *directory.Profile, now time.Time) {
 		return
 	}
 	card := NewCard(p)
+	ix.internCard(card)
 	var d uint32
 	if n := len(ix.free); n > 0 {
 		d = ix.free[n-1]
