@@ -169,9 +169,9 @@ type Index struct {
 	cells  map[cellKey][]*point
 	points map[geo.Point]*point
 
-	termIDs  map[string]uint32
+	termIDs map[string]uint32
 	// strs interns the strings many cards share (see internCard).
-	strs map[string]string
+	strs     map[string]string
 	termStr  []string
 	postings []*roaring.Bitmap
 	sorted   []uint32 // term ids in string order, for prefix search
