@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs := flag.NewFlagSet("confide "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var action func() error
+	ok := true
 	switch cmd {
 	case "serve":
 		cfg.serveFlags(fs)
@@ -75,29 +76,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.Usage = usage(fs, stderr, "Usage: confide demo [--therapists N] [--seed S] [--db PATH]\n\nAdds N fictional, deterministic demo profiles to the database.")
 		action = func() error { return runDemo(ctx, cfg, stdout, stderr) }
 	case "admin":
-		if len(rest) == 0 || rest[0] != "create" {
-			fmt.Fprintln(stderr, "Usage: confide admin create --email E [--password-stdin]")
+		if rest, ok = subcommand(rest, "create", "Usage: confide admin create --email E [--password-stdin]", stderr); !ok {
 			return 2
 		}
-		rest = rest[1:]
 		cfg.adminFlags(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide admin create --email E [--password-stdin]\n\nCreates an admin account (or makes an existing account an admin) and prints a one-time\nlink to choose its password; with --password-stdin, reads the password instead.")
 		action = func() error { return createAdmin(ctx, cfg, stdin, stdout, stderr) }
 	case "audit":
-		if len(rest) == 0 || rest[0] != "verify" {
-			fmt.Fprintln(stderr, "Usage: confide audit verify [--db PATH]")
+		if rest, ok = subcommand(rest, "verify", "Usage: confide audit verify [--db PATH]", stderr); !ok {
 			return 2
 		}
-		rest = rest[1:]
 		cfg.common(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide audit verify [--db PATH]\n\nChecks the audit log's hash chain and names the first broken link.")
 		action = func() error { return verifyAudit(ctx, cfg, stdout, stderr) }
 	case "keys":
-		if len(rest) == 0 || rest[0] != "rotate" {
-			fmt.Fprintln(stderr, "Usage: confide keys rotate [--key-file F] [--db PATH]")
+		if rest, ok = subcommand(rest, "rotate", "Usage: confide keys rotate [--key-file F] [--db PATH]", stderr); !ok {
 			return 2
 		}
-		rest = rest[1:]
 		cfg.keysFlags(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide keys rotate [--key-file F] [--db PATH]\n\nAdds a new master key to the key file and re-wraps every enquiry's data key with it.")
 		action = func() error { return rotateKeys(ctx, cfg, stdout, stderr) }
@@ -110,11 +105,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.Usage = usage(fs, stderr, "Usage: confide restore --from FILE --db PATH [--age-identity FILE] [--force]\n\nChecks a backup and puts it in place as the database (stop the server first).")
 		action = func() error { return restore(ctx, cfg, stdout, stderr) }
 	case "bench":
-		if len(rest) == 0 || rest[0] != "search" {
-			fmt.Fprintln(stderr, "Usage: confide bench search [--therapists N] [--queries Q] [--seed S] [--peer sqlite] [--peer postgres --database-url URL] [--json FILE]")
+		if rest, ok = subcommand(rest, "search", "Usage: confide bench search [--therapists N] [--queries Q] [--seed S] [--peer sqlite] [--peer postgres --database-url URL] [--json FILE]", stderr); !ok {
 			return 2
 		}
-		rest = rest[1:]
 		cfg.benchFlags(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide bench search [options]\n\nGenerates a directory, runs a query mix on Confide and on each peer, checks every answer agrees and reports latencies.")
 		action = func() error { return benchSearch(ctx, cfg, stdout, stderr) }
@@ -148,6 +141,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return 1
 	}
 	return 0
+}
+
+// subcommand checks that args start with want (as in "confide keys
+// rotate") and returns the rest, or prints usage and reports false.
+func subcommand(args []string, want, usage string, stderr io.Writer) ([]string, bool) {
+	if len(args) == 0 || args[0] != want {
+		fmt.Fprintln(stderr, usage)
+		return args, false
+	}
+	return args[1:], true
 }
 
 func buildVersion() string {

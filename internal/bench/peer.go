@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -65,3 +66,37 @@ func (a *Answer) addHit(q search.Query, id int64, key *float64) {
 	a.IDs = append(a.IDs, id)
 	a.Keys = append(a.Keys, k)
 }
+
+// bm25SQL is Confide's BM25 as an SQL expression over prof p, adding its
+// common table expressions to ctes: collection statistics over the public
+// profiles, each exact term scored on its own, the last word's terms (its
+// stem and every term it is a prefix of) scored together. today is a date
+// literal, toReal casts an integer expression, and termCast makes the
+// last-word literal compare as the tf table's terms do.
+func bm25SQL(q search.Query, today string, toReal func(string) string, termCast string, ctes *[]string) string {
+	n := "CASE WHEN COUNT(*) > 0 THEN COUNT(*) ELSE 1 END"
+	*ctes = append(*ctes, "stats AS MATERIALIZED (SELECT "+toReal("COUNT(*)")+" AS n, "+toReal("SUM(doc_len)")+" / "+n+" AS avgdl FROM prof WHERE due >= "+today+")")
+	lastTerms := "SELECT " + sqlString(q.Terms.Last) + termCast + " AS term"
+	if len(q.Terms.LastRaw) >= search.MinPrefixLen {
+		lastTerms += " UNION SELECT DISTINCT term FROM tf WHERE term >= " + sqlString(q.Terms.LastRaw) + " AND term < " + sqlString(q.Terms.LastRaw+"\U0010FFFF")
+	}
+	// Listing the last word's terms first lets every lookup below use the
+	// (term, id) key.
+	*ctes = append(*ctes, "lastterms AS MATERIALIZED ("+lastTerms+")")
+	norm := "(1.2 * (1 - 0.75 + 0.75 * p.doc_len / (SELECT avgdl FROM stats)))"
+	score := func(df, tf string) string {
+		idf := "ln(1 + ((SELECT n FROM stats) - " + df + " + 0.5) / (" + df + " + 0.5))"
+		return fmt.Sprintf("%s * %s * 2.2 / (%s + %s)", idf, tf, tf, norm)
+	}
+	var terms []string
+	for i, t := range q.Terms.Exact {
+		name := fmt.Sprintf("e%d", i)
+		*ctes = append(*ctes, fmt.Sprintf("%s AS MATERIALIZED (SELECT %s AS df FROM tf t JOIN prof x ON x.id = t.id WHERE t.term = %s AND x.due >= %s)", name, toReal("COUNT(*)"), sqlString(t), today))
+		terms = append(terms, score("(SELECT df FROM "+name+")", fmt.Sprintf("COALESCE((SELECT t.tf FROM tf t WHERE t.term = %s AND t.id = p.id), 0)", sqlString(t))))
+	}
+	*ctes = append(*ctes, "lastdf AS MATERIALIZED (SELECT "+toReal("COUNT(DISTINCT t.id)")+" AS df FROM tf t JOIN prof x ON x.id = t.id WHERE t.term IN (SELECT term FROM lastterms) AND x.due >= "+today+")")
+	terms = append(terms, score("(SELECT df FROM lastdf)", "COALESCE((SELECT SUM(t.tf) FROM tf t WHERE t.term IN (SELECT term FROM lastterms) AND t.id = p.id), 0)"))
+	return "(" + strings.Join(terms, " + ") + ")"
+}
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

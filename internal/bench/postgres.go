@@ -243,37 +243,11 @@ func (b *pgBuilt) pageSQL(offset, limit int) string {
 	case search.SortFee:
 		keyExpr, order = "p.fee_min::float8", "key, id"
 	case search.SortRelevance:
-		keyExpr, order = b.scoreExpr(&ctes), "key DESC, id"
+		keyExpr = bm25SQL(q, sqlString(q.Now.UTC().Format(time.DateOnly))+"::date", func(x string) string { return x + "::float8" }, `::text COLLATE "C"`, &ctes)
+		order = "key DESC, id"
 	}
 	return fmt.Sprintf("%sSELECT id, key FROM (SELECT p.id, p.rot, %s AS key FROM prof p WHERE %s) s ORDER BY %s LIMIT %d OFFSET %d",
 		with(ctes), keyExpr, b.where(""), order, limit, offset)
-}
-
-// scoreExpr is Confide's BM25, as in the SQLite peer.
-func (b *pgBuilt) scoreExpr(ctes *[]string) string {
-	q := b.q
-	today := "'" + q.Now.UTC().Format(time.DateOnly) + "'::date"
-	*ctes = append(*ctes, "stats AS MATERIALIZED (SELECT count(*)::float8 AS n, sum(doc_len)::float8 / greatest(count(*), 1) AS avgdl FROM prof WHERE due >= "+today+")")
-	lastTerms := "SELECT " + tsQuote(q.Terms.Last) + "::text COLLATE \"C\" AS term"
-	if len(q.Terms.LastRaw) >= search.MinPrefixLen {
-		lastTerms += " UNION SELECT DISTINCT term FROM tf WHERE term >= " + tsQuote(q.Terms.LastRaw) + " AND term < " + tsQuote(q.Terms.LastRaw+"\U0010FFFF")
-	}
-	*ctes = append(*ctes, "lastterms AS MATERIALIZED ("+lastTerms+")")
-	norm := "(1.2 * (1 - 0.75 + 0.75 * p.doc_len / (SELECT avgdl FROM stats)))"
-	idf := func(df string) string {
-		return "ln(1 + ((SELECT n FROM stats) - " + df + " + 0.5) / (" + df + " + 0.5))"
-	}
-	var terms []string
-	for i, t := range q.Terms.Exact {
-		name := fmt.Sprintf("e%d", i)
-		*ctes = append(*ctes, fmt.Sprintf("%s AS MATERIALIZED (SELECT count(*)::float8 AS df FROM tf t JOIN prof x ON x.id = t.id WHERE t.term = %s AND x.due >= %s)", name, tsQuote(t), today))
-		tfx := fmt.Sprintf("coalesce((SELECT t.tf FROM tf t WHERE t.term = %s AND t.id = p.id), 0)", tsQuote(t))
-		terms = append(terms, fmt.Sprintf("%s * %s * 2.2 / (%s + %s)", idf("(SELECT df FROM "+name+")"), tfx, tfx, norm))
-	}
-	*ctes = append(*ctes, "lastdf AS MATERIALIZED (SELECT count(DISTINCT t.id)::float8 AS df FROM tf t JOIN prof x ON x.id = t.id WHERE t.term IN (SELECT term FROM lastterms) AND x.due >= "+today+")")
-	tfl := "coalesce((SELECT sum(t.tf) FROM tf t WHERE t.term IN (SELECT term FROM lastterms) AND t.id = p.id), 0)"
-	terms = append(terms, fmt.Sprintf("%s * %s * 2.2 / (%s + %s)", idf("(SELECT df FROM lastdf)"), tfl, tfl, norm))
-	return "(" + strings.Join(terms, " + ") + ")"
 }
 
 // Answer runs one case: one statement for the total and the facets, one

@@ -307,44 +307,11 @@ func (b *built) pageSQL(offset, limit int) string {
 	case search.SortFee:
 		keyExpr, order = "p.fee_min", "p.fee_min, p.id"
 	case search.SortRelevance:
-		keyExpr, order = b.scoreExpr(&ctes), "key DESC, p.id"
+		keyExpr = bm25SQL(q, sqlString(q.Now.UTC().Format(time.DateOnly)), func(x string) string { return "CAST(" + x + " AS REAL)" }, "", &ctes)
+		order = "key DESC, p.id"
 	}
 	return fmt.Sprintf("%sSELECT p.id, %s AS key FROM prof p WHERE %s ORDER BY %s LIMIT %d OFFSET %d", with(ctes), keyExpr, b.where(""), order, limit, offset)
 }
-
-// scoreExpr is Confide's BM25: collection statistics over the public
-// profiles, each exact term scored on its own, the last word's terms
-// (stem and prefix matches) scored together.
-func (b *built) scoreExpr(ctes *[]string) string {
-	q := b.q
-	today := q.Now.UTC().Format(time.DateOnly)
-	*ctes = append(*ctes, fmt.Sprintf(`stats AS MATERIALIZED (SELECT COUNT(*) AS n, CAST(SUM(doc_len) AS REAL) / MAX(COUNT(*), 1) AS avgdl FROM prof WHERE due >= '%s')`, today))
-	// The last word's terms: its stem, and every term it is a prefix of.
-	// Listing them first lets every lookup below use the (term, id) key.
-	lastTerms := "SELECT " + sqlString(q.Terms.Last) + " AS term"
-	if len(q.Terms.LastRaw) >= search.MinPrefixLen {
-		lastTerms += " UNION SELECT DISTINCT term FROM tf WHERE term >= " + sqlString(q.Terms.LastRaw) + " AND term < " + sqlString(q.Terms.LastRaw+"\U0010FFFF")
-	}
-	*ctes = append(*ctes, "lastterms AS MATERIALIZED ("+lastTerms+")")
-	lastCond := "t.term IN (SELECT term FROM lastterms)"
-	norm := "(1.2 * (1 - 0.75 + 0.75 * p.doc_len / (SELECT avgdl FROM stats)))"
-	idf := func(df string) string {
-		return "ln(1 + ((SELECT n FROM stats) - " + df + " + 0.5) / (" + df + " + 0.5))"
-	}
-	var terms []string
-	for i, t := range q.Terms.Exact {
-		name := fmt.Sprintf("e%d", i)
-		*ctes = append(*ctes, fmt.Sprintf(`%s AS MATERIALIZED (SELECT COUNT(*) AS df FROM tf t JOIN prof x ON x.id = t.id WHERE t.term = %s AND x.due >= '%s')`, name, sqlString(t), today))
-		tfx := fmt.Sprintf("COALESCE((SELECT t.tf FROM tf t WHERE t.term = %s AND t.id = p.id), 0)", sqlString(t))
-		terms = append(terms, fmt.Sprintf("%s * %s * 2.2 / (%s + %s)", idf("(SELECT df FROM "+name+")"), tfx, tfx, norm))
-	}
-	*ctes = append(*ctes, fmt.Sprintf(`lastdf AS MATERIALIZED (SELECT COUNT(DISTINCT t.id) AS df FROM tf t JOIN prof x ON x.id = t.id WHERE %s AND x.due >= '%s')`, lastCond, today))
-	tfl := fmt.Sprintf("COALESCE((SELECT SUM(t.tf) FROM tf t WHERE %s AND t.id = p.id), 0)", lastCond)
-	terms = append(terms, fmt.Sprintf("%s * %s * 2.2 / (%s + %s)", idf("(SELECT df FROM lastdf)"), tfl, tfl, norm))
-	return "(" + strings.Join(terms, " + ") + ")"
-}
-
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // Answer runs one case: a statement for the total and every facet, and
 // one for the page.

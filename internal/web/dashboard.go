@@ -30,6 +30,19 @@ func (h *Handler) ownProfile(r *http.Request) (*directory.Profile, error) {
 	return p, err
 }
 
+// existingProfile is ownProfile for pages that need a profile: without
+// one, the therapist is sent to create it (p is nil, and so is err unless
+// reading failed).
+func (h *Handler) existingProfile(w http.ResponseWriter, r *http.Request) (*directory.Profile, error) {
+	p, err := h.ownProfile(r)
+	if err != nil || p != nil {
+		return p, err
+	}
+	h.flash(r.Context(), "Create your profile first.")
+	http.Redirect(w, r, "/dashboard/profile", http.StatusSeeOther)
+	return nil, nil
+}
+
 type todo struct {
 	Text string
 	Link tagLink
@@ -329,13 +342,9 @@ func (h *Handler) saveProfile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) previewProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.ownProfile(r)
-	if err != nil {
-		return err
-	}
+	p, err := h.existingProfile(w, r)
 	if p == nil {
-		http.Redirect(w, r, "/dashboard/profile", http.StatusSeeOther)
-		return nil
+		return err
 	}
 	page := h.therapistView(r, p, h.Now())
 	page.Preview = true
@@ -345,13 +354,9 @@ func (h *Handler) previewProfile(w http.ResponseWriter, r *http.Request) error {
 
 // changeOwn loads the therapist's profile, applies fn and saves it.
 func (h *Handler) changeOwn(w http.ResponseWriter, r *http.Request, action, flash string, fn func(p *directory.Profile)) error {
-	p, err := h.ownProfile(r)
-	if err != nil {
-		return err
-	}
+	p, err := h.existingProfile(w, r)
 	if p == nil {
-		http.Redirect(w, r, "/dashboard/profile", http.StatusSeeOther)
-		return nil
+		return err
 	}
 	fn(p)
 	if err := h.Directory.Update(r.Context(), p); err != nil {
@@ -422,14 +427,9 @@ func (h *Handler) evidencePage(r *http.Request, p *directory.Profile, f formStat
 }
 
 func (h *Handler) showEvidence(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.ownProfile(r)
-	if err != nil {
-		return err
-	}
+	p, err := h.existingProfile(w, r)
 	if p == nil {
-		h.flash(r.Context(), "Create your profile first; then submit your evidence.")
-		http.Redirect(w, r, "/dashboard/profile", http.StatusSeeOther)
-		return nil
+		return err
 	}
 	f := formState{Values: url.Values{}}
 	if m, ok := p.PrimaryMembership(); ok {
@@ -446,13 +446,9 @@ func (h *Handler) submitEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	p, err := h.ownProfile(r)
-	if err != nil {
-		return err
-	}
+	p, err := h.existingProfile(w, r)
 	if p == nil {
-		http.Redirect(w, r, "/dashboard/profile", http.StatusSeeOther)
-		return nil
+		return err
 	}
 	f := formState{Values: r.PostForm}
 	form := r.PostForm
