@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,9 @@ func (p *peerList) Set(v string) error {
 func benchSearch(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if cfg.Therapists < 100 || cfg.Queries < len(bench.Classes) {
 		return errors.New("--therapists must be at least 100 and --queries at least 7")
+	}
+	if slices.Contains(cfg.Peers, "postgres") && cfg.DatabaseURL == "" {
+		return errors.New("--peer postgres needs --database-url (a throwaway database: bench/peers/postgres.sh makes one)")
 	}
 	if cfg.BenchDB == "" {
 		dir, err := os.MkdirTemp("", "confide-bench-")
@@ -120,9 +124,6 @@ func benchSearch(ctx context.Context, cfg config, stdout, stderr io.Writer) erro
 			}
 			peer = p
 		case "postgres":
-			if cfg.DatabaseURL == "" {
-				return errors.New("--peer postgres needs --database-url")
-			}
 			p, err := bench.NewPostgres(ctx, cfg.DatabaseURL, db, tax, an, parser, now)
 			if err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -115,4 +116,45 @@ func TestRehashOnSignIn(t *testing.T) {
 		t.Fatalf("stored parameters after sign-in: %+v (%v)", p, err)
 	}
 	h.client().signIn(u.Email, testPassword) // the new hash works
+}
+
+// TestBenchCommandErrors: bad benchmark options are refused before any
+// work, with the option named.
+func TestBenchCommandErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"bench"}, 2, "Usage: confide bench search"},
+		{[]string{"bench", "search", "--peer", "mysql"}, 2, "peer must be sqlite or postgres"},
+		{[]string{"bench", "search", "--peer", "postgres"}, 1, "--peer postgres needs --database-url"},
+		{[]string{"bench", "search", "--therapists", "5"}, 1, "--therapists must be at least 100"},
+	} {
+		var out bytes.Buffer
+		if code := run(context.Background(), tt.args, noEnvironment, strings.NewReader(""), &out, &out); code != tt.code || !strings.Contains(out.String(), tt.want) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", tt.args, code, out.String(), tt.code, tt.want)
+		}
+	}
+}
+
+// TestServeKeyFileErrors: an unusable key file stops the server with the
+// file named, rather than serving enquiries it could not read.
+func TestServeKeyFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.key")
+	if err := os.WriteFile(bad, []byte("k1 not-base64\n"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	for _, keyFile := range []string{bad, filepath.Join(dir, "missing-dir-is-a-file", "x.key")} {
+		if keyFile != bad {
+			os.WriteFile(filepath.Join(dir, "missing-dir-is-a-file"), []byte("x"), 0o600)
+		}
+		var out bytes.Buffer
+		code := run(context.Background(), []string{"serve", "--demo", "--demo-therapists", "0", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "c.db"), "--key-file", keyFile},
+			noEnvironment, strings.NewReader(""), &out, &out)
+		if code != 1 || !strings.Contains(out.String(), "key file") {
+			t.Errorf("key file %s: exit %d, %q", keyFile, code, out.String())
+		}
+	}
 }
