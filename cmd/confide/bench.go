@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -34,6 +35,66 @@ func (p *peerList) Set(v string) error {
 	return fmt.Errorf("peer must be sqlite or postgres, not %q", v)
 }
 
+// profiled runs fn, writing a CPU profile to path unless path is empty.
+func profiled(path string, fn func() error) error {
+	if path == "" {
+		return fn()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	err = fn()
+	pprof.StopCPUProfile()
+	return errors.Join(err, f.Close())
+}
+
+// benchNow is the clock of every benchmark: profiles are generated as of
+// this time and searched as of it, so runs on other days give the same
+// answers.
+var benchNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// benchDatabase points cfg.BenchDB (and cfg.DB) at a database holding a
+// generated directory: the one named, filled if empty, or a temporary one
+// that cleanup removes.
+func benchDatabase(ctx context.Context, cfg *config, log *slog.Logger, stderr io.Writer) (cleanup func(), err error) {
+	cleanup = func() {}
+	if cfg.BenchDB == "" {
+		dir, err := os.MkdirTemp("", "confide-bench-")
+		if err != nil {
+			return nil, err
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		cfg.BenchDB = filepath.Join(dir, "confide.db")
+	}
+	cfg.DB = cfg.BenchDB
+	tax, gaz, db, err := openData(ctx, *cfg, log)
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	defer db.Close()
+	n, err := db.CountProfiles(ctx)
+	if err == nil && n == 0 {
+		var gen *demo.Generator
+		if gen, err = demo.NewGenerator(tax, gaz); err == nil {
+			start := time.Now()
+			if err = gen.Load(ctx, db, directory.Validator{Tax: tax, Gaz: gaz}, cfg.Therapists, cfg.Seed, benchNow, nil); err == nil {
+				fmt.Fprintf(stderr, "generated %d profiles in %.1fs\n", cfg.Therapists, time.Since(start).Seconds())
+			}
+		}
+	}
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	return cleanup, nil
+}
+
 // benchSearch is `confide bench search`: generate a directory, build the
 // index, run the query mix on Confide and each peer, compare every answer
 // and report latencies, ratios and disagreements.
@@ -44,37 +105,20 @@ func benchSearch(ctx context.Context, cfg config, stdout, stderr io.Writer) erro
 	if slices.Contains(cfg.Peers, "postgres") && cfg.DatabaseURL == "" {
 		return errors.New("--peer postgres needs --database-url (a throwaway database: bench/peers/postgres.sh makes one)")
 	}
-	if cfg.BenchDB == "" {
-		dir, err := os.MkdirTemp("", "confide-bench-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		cfg.BenchDB = filepath.Join(dir, "confide.db")
-	}
 	log := newLogger(cfg, stderr)
-	cfg.DB = cfg.BenchDB
+	cleanup, err := benchDatabase(ctx, &cfg, log, stderr)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	tax, gaz, db, err := openData(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	if n, err := db.CountProfiles(ctx); err != nil {
-		return err
-	} else if n == 0 {
-		gen, err := demo.NewGenerator(tax, gaz)
-		if err != nil {
-			return err
-		}
-		start := time.Now()
-		if err := gen.Load(ctx, db, directory.Validator{Tax: tax, Gaz: gaz}, cfg.Therapists, cfg.Seed, now, nil); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "generated %d profiles in %.1fs\n", cfg.Therapists, time.Since(start).Seconds())
-	}
+	now := benchNow
 	rep := &bench.Report{Therapists: cfg.Therapists, Queries: cfg.Queries, Seed: cfg.Seed, Peers: map[string]bench.PeerReport{},
-		Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())}
+		Machine: machine()}
 
 	// Reading the rows alone, then building the index from them.
 	start := time.Now()
@@ -171,11 +215,7 @@ func benchSearch(ctx context.Context, cfg config, stdout, stderr io.Writer) erro
 		}
 	}
 	if cfg.JSONOut != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(cfg.JSONOut, b, 0o644); err != nil {
+		if err := writeJSONFile(cfg.JSONOut, rep); err != nil {
 			return err
 		}
 	}

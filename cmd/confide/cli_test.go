@@ -126,7 +126,12 @@ func TestBenchCommandErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"bench"}, 2, "Usage: confide bench search"},
+		{[]string{"bench"}, 2, "confide bench search"},
+		{[]string{"bench", "walk"}, 2, "confide bench live"},
+		{[]string{"bench", "http", "--peer", "sqlite"}, 2, "flag provided but not defined: -peer"},
+		{[]string{"bench", "http", "--duration", "10ms"}, 1, "--duration at least 1s"},
+		{[]string{"bench", "http", "--wrk", "/nonexistent/wrk"}, 1, "wrk is needed"},
+		{[]string{"bench", "live", "--edits-per-second", "0"}, 1, "--edits-per-second and --workers at least 1"},
 		{[]string{"bench", "search", "--peer", "mysql"}, 2, "peer must be sqlite or postgres"},
 		{[]string{"bench", "search", "--peer", "postgres"}, 1, "--peer postgres needs --database-url"},
 		{[]string{"bench", "search", "--therapists", "5"}, 1, "--therapists must be at least 100"},

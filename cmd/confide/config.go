@@ -58,6 +58,13 @@ type config struct {
 	DatabaseURL string
 	JSONOut     string
 	BenchDB     string
+	// bench http and live
+	BenchDuration time.Duration
+	Connections   int
+	WrkBinary     string
+	CPUProfile    string
+	EditRate      int
+	Workers       int
 
 	// backup and restore
 	Out          string
@@ -71,6 +78,10 @@ type config struct {
 	Seed       uint64
 	AsOf       string
 }
+
+// defaultSyncInterval is how often serve picks up other processes'
+// changes and merges recent changes into the main search segment.
+const defaultSyncInterval = 2 * time.Second
 
 const defaultCrisisLines = "In an emergency call 999.|For urgent help call NHS 111.|Samaritans: 116 123 (free, 24 hours)."
 
@@ -117,7 +128,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Demo, "demo", false, "fill an empty database with fictional demo profiles and mark the site as a demo")
 	fs.IntVar(&c.DemoTherapists, "demo-therapists", 2000, "number of demo profiles --demo creates")
 	fs.StringVar(&c.CrisisLines, "crisis-lines", defaultCrisisLines, "crisis signposting lines for the footer, separated by |")
-	fs.DurationVar(&c.SyncInterval, "sync-interval", 2*time.Second, "how often to pick up profile changes made by other processes")
+	fs.DurationVar(&c.SyncInterval, "sync-interval", defaultSyncInterval, "how often to pick up profile changes made by other processes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests finish on shutdown")
 }
 
@@ -153,16 +164,29 @@ func (c *config) restoreFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Force, "force", false, "replace an existing database at --db")
 }
 
-func (c *config) benchFlags(fs *flag.FlagSet) {
+// benchFlags are the options of `confide bench sub`.
+func (c *config) benchFlags(fs *flag.FlagSet, sub string) {
 	fs.StringVar(&c.LogLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.IntVar(&c.Therapists, "therapists", 20000, "number of demo profiles to generate")
 	fs.IntVar(&c.Queries, "queries", 700, "number of queries in the mix (classes in turn)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the profiles and the queries")
-	fs.Var(&c.Peers, "peer", "compare with a peer: sqlite or postgres (repeatable)")
-	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL for --peer postgres (a throwaway database: its tables are replaced)")
 	fs.StringVar(&c.JSONOut, "json", "", "also write the report as JSON to this file")
 	fs.StringVar(&c.BenchDB, "bench-db", "", "keep the generated Confide database here and reuse it on later runs (default: a temporary file)")
+	fs.StringVar(&c.CPUProfile, "cpu-profile", "", "write a CPU profile of the run here (go tool pprof reads it)")
+	switch sub {
+	case "search":
+		fs.Var(&c.Peers, "peer", "compare with a peer: sqlite or postgres (repeatable)")
+		fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL for --peer postgres (a throwaway database: its tables are replaced)")
+	case "http":
+		fs.DurationVar(&c.BenchDuration, "duration", 30*time.Second, "how long each load runs (in-process, the mix over HTTP, /healthz)")
+		fs.IntVar(&c.Connections, "connections", 32, "HTTP connections wrk keeps busy")
+		fs.StringVar(&c.WrkBinary, "wrk", "wrk", "the wrk program (Debian package wrk)")
+	case "live":
+		fs.DurationVar(&c.BenchDuration, "duration", 30*time.Second, "how long each phase runs (queries alone, then queries with edits)")
+		fs.IntVar(&c.EditRate, "edits-per-second", 200, "profile edits committed per second during the second phase")
+		fs.IntVar(&c.Workers, "workers", 2, "goroutines sending queries back to back")
+	}
 	c.DB = "unused"
 }
 

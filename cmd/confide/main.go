@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,11 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
+const benchUsage = `Usage:
+  confide bench search [--therapists N] [--queries Q] [--seed S] [--peer sqlite] [--peer postgres --database-url URL] [--json FILE]
+  confide bench http [--therapists N] [--duration D] [--connections C] [--json FILE]
+  confide bench live [--therapists N] [--duration D] [--edits-per-second R] [--json FILE]`
+
 const topUsage = `Confide: find a verified counsellor or psychotherapist.
 
 Usage:
@@ -45,6 +51,8 @@ Usage:
   confide backup --out FILE   write a checked, consistent copy of the database
   confide restore --from FILE put a backup in place
   confide bench search        benchmark search against SQLite and PostgreSQL
+  confide bench http          load the JSON API over HTTP with wrk
+  confide bench live          search while profiles are being edited
   confide version             print the version
   confide <command> --help    options of a command`
 
@@ -76,21 +84,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.Usage = usage(fs, stderr, "Usage: confide demo [--therapists N] [--seed S] [--db PATH]\n\nAdds N fictional, deterministic demo profiles to the database.")
 		action = func() error { return runDemo(ctx, cfg, stdout, stderr) }
 	case "admin":
-		if rest, ok = subcommand(rest, "create", "Usage: confide admin create --email E [--password-stdin]", stderr); !ok {
+		if _, rest, ok = subcommand(rest, "Usage: confide admin create --email E [--password-stdin]", stderr, "create"); !ok {
 			return 2
 		}
 		cfg.adminFlags(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide admin create --email E [--password-stdin]\n\nCreates an admin account (or makes an existing account an admin) and prints a one-time\nlink to choose its password; with --password-stdin, reads the password instead.")
 		action = func() error { return createAdmin(ctx, cfg, stdin, stdout, stderr) }
 	case "audit":
-		if rest, ok = subcommand(rest, "verify", "Usage: confide audit verify [--db PATH]", stderr); !ok {
+		if _, rest, ok = subcommand(rest, "Usage: confide audit verify [--db PATH]", stderr, "verify"); !ok {
 			return 2
 		}
 		cfg.common(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide audit verify [--db PATH]\n\nChecks the audit log's hash chain and names the first broken link.")
 		action = func() error { return verifyAudit(ctx, cfg, stdout, stderr) }
 	case "keys":
-		if rest, ok = subcommand(rest, "rotate", "Usage: confide keys rotate [--key-file F] [--db PATH]", stderr); !ok {
+		if _, rest, ok = subcommand(rest, "Usage: confide keys rotate [--key-file F] [--db PATH]", stderr, "rotate"); !ok {
 			return 2
 		}
 		cfg.keysFlags(fs)
@@ -105,12 +113,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.Usage = usage(fs, stderr, "Usage: confide restore --from FILE --db PATH [--age-identity FILE] [--force]\n\nChecks a backup and puts it in place as the database (stop the server first).")
 		action = func() error { return restore(ctx, cfg, stdout, stderr) }
 	case "bench":
-		if rest, ok = subcommand(rest, "search", "Usage: confide bench search [--therapists N] [--queries Q] [--seed S] [--peer sqlite] [--peer postgres --database-url URL] [--json FILE]", stderr); !ok {
+		var sub string
+		if sub, rest, ok = subcommand(rest, benchUsage, stderr, "search", "http", "live"); !ok {
 			return 2
 		}
-		cfg.benchFlags(fs)
-		fs.Usage = usage(fs, stderr, "Usage: confide bench search [options]\n\nGenerates a directory, runs a query mix on Confide and on each peer, checks every answer agrees and reports latencies.")
-		action = func() error { return benchSearch(ctx, cfg, stdout, stderr) }
+		cfg.benchFlags(fs, sub)
+		var run func() error
+		switch sub {
+		case "search":
+			fs.Usage = usage(fs, stderr, "Usage: confide bench search [options]\n\nGenerates a directory, runs a query mix on Confide and on each peer, checks every answer agrees and reports latencies.")
+			run = func() error { return benchSearch(ctx, cfg, stdout, stderr) }
+		case "http":
+			fs.Usage = usage(fs, stderr, "Usage: confide bench http [options]\n\nServes the API on 127.0.0.1 and loads it with wrk (the query mix, then /healthz), beside the same mix in-process.")
+			run = func() error { return benchHTTP(ctx, cfg, stdout, stderr) }
+		case "live":
+			fs.Usage = usage(fs, stderr, "Usage: confide bench live [options]\n\nRuns the query mix while profile edits are committed at a steady rate; reports how soon each edit is searchable and how query latency changes.")
+			run = func() error { return benchLive(ctx, cfg, stdout, stderr) }
+		}
+		action = func() error { return profiled(cfg.CPUProfile, run) }
 	case "version":
 		fs.Usage = usage(fs, stderr, "Usage: confide version\n\nPrints the version of this build.")
 		action = func() error { fmt.Fprintln(stdout, "confide", buildVersion()); return nil }
@@ -145,12 +165,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // subcommand checks that args start with want (as in "confide keys
 // rotate") and returns the rest, or prints usage and reports false.
-func subcommand(args []string, want, usage string, stderr io.Writer) ([]string, bool) {
-	if len(args) == 0 || args[0] != want {
+func subcommand(args []string, usage string, stderr io.Writer, wants ...string) (string, []string, bool) {
+	if len(args) == 0 || !slices.Contains(wants, args[0]) {
 		fmt.Fprintln(stderr, usage)
-		return args, false
+		return "", args, false
 	}
-	return args[1:], true
+	return args[0], args[1:], true
 }
 
 func buildVersion() string {

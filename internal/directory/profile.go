@@ -6,6 +6,7 @@ package directory
 
 import (
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -166,4 +167,18 @@ var ErrConflict = errors.New("conflict")
 type Change struct {
 	Seq       int64
 	ProfileID int64
+}
+
+// Clone is a deep copy of p, for keeping a profile beyond a call while its
+// owner goes on using the original.
+func (p *Profile) Clone() *Profile {
+	c := *p
+	c.Memberships = slices.Clone(p.Memberships)
+	c.Approaches = slices.Clone(p.Approaches)
+	c.Issues = slices.Clone(p.Issues)
+	c.ClientGroups = slices.Clone(p.ClientGroups)
+	c.Formats = slices.Clone(p.Formats)
+	c.Languages = slices.Clone(p.Languages)
+	c.Locations = slices.Clone(p.Locations)
+	return &c
 }

@@ -205,13 +205,18 @@ func TestDifferential(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Odd datasets change under the index between rounds of queries,
-		// so that incremental updates meet every cached order.
+		// so that incremental updates meet every cached order: changes
+		// still in the recent segment (round 1), merged changes with new
+		// ones on top (round 2), everything merged (round 3).
 		rounds := 1
 		if ds%2 == 1 {
-			rounds = 3
+			rounds = 4
 		}
 		for round := range rounds {
-			if round > 0 {
+			if round >= 2 && ix.Merge() == 0 {
+				t.Fatalf("dataset %d round %d: nothing to merge", ds, round)
+			}
+			if round == 1 || round == 2 {
 				ps = f.mutate(r, ix, ps)
 			}
 			words := vocabulary(f.tax, ps)

@@ -146,10 +146,10 @@ type point struct {
 	accessible *roaring.Bitmap
 }
 
-// Index is the in-memory search index. All methods are safe for concurrent
-// use: searches share a read lock, changes take the write lock briefly.
-type Index struct {
-	mu  sync.RWMutex
+// segment is one part of the index with everything a search needs. The
+// Index keeps a large main segment and a small one for recent changes;
+// segments have no locks of their own (see Index).
+type segment struct {
 	tax *taxonomy.Taxonomy
 	an  *Analyzer
 	now func() time.Time
@@ -178,8 +178,9 @@ type Index struct {
 	bulk     bool     // loading: sort terms once at the end
 	totalLen uint64
 
-	seq     int64  // change-feed position applied
-	version uint64 // bumped by every change, for callers' caches
+	// batch, while not nil, collects the docs changed since beginBatch;
+	// feeOrder and rot are then brought up to date once, in endBatch.
+	batch *roaring.Bitmap
 
 	// feeOrder lists live docs by (minimum fee, profile id).
 	feeOrder []uint32
@@ -195,15 +196,17 @@ type Index struct {
 	// wordTerm maps a lower-case word straight to its term id (noTerm for
 	// stop words), skipping the stemmer for every word seen before.
 	wordTerm map[string]uint32
+	// stems maps a word to its stem ("" for stop words). Unlike wordTerm it
+	// does not depend on this segment's term ids, so a new recent segment
+	// takes over its predecessor's and starts warm.
+	stems map[string]string
 }
 
 // noTerm marks a word that is not indexed.
 const noTerm = math.MaxUint32
 
-// NewIndex returns an empty index. now is the clock that decides, when a
-// profile is saved, whether it is public.
-func NewIndex(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *Index {
-	ix := &Index{
+func newSegment(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *segment {
+	ix := &segment{
 		tax:         tax,
 		an:          an,
 		now:         now,
@@ -218,6 +221,7 @@ func NewIndex(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *Index
 		termIDs:     make(map[string]uint32),
 		scratch:     make(map[uint32]int),
 		wordTerm:    make(map[string]uint32),
+		stems:       make(map[string]string),
 	}
 	for f := range ix.facets {
 		ix.facets[f] = make(map[string]*roaring.Bitmap)
@@ -234,13 +238,13 @@ type Source interface {
 // loadBatch is how many profiles the reader hands the indexer at once.
 const loadBatch = 512
 
-// Load fills the index from src, keeping only public profiles, and
-// remembers the change-feed position so a Syncer can continue from it.
+// load fills an empty segment from src, keeping only public profiles, and
+// returns the change-feed position of what it read.
 //
 // Reading (decoding rows) and indexing run on two goroutines joined by a
 // short queue of batches, so on a machine with two cores building the
 // index takes little longer than reading the rows does.
-func (ix *Index) Load(ctx context.Context, src Source) error {
+func (ix *segment) load(ctx context.Context, src Source) (int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []*directory.Profile, 8)
@@ -269,8 +273,6 @@ func (ix *Index) Load(ctx context.Context, src Source) error {
 		}
 	}()
 
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
 	ix.bulk = true
 	now := ix.now()
 	for batch := range batches {
@@ -283,9 +285,8 @@ func (ix *Index) Load(ctx context.Context, src Source) error {
 	slices.SortFunc(ix.feeOrder, ix.compareFee)
 	ix.rotValid = false
 	if readErr != nil {
-		return fmt.Errorf("search: load index: %w", readErr)
+		return 0, fmt.Errorf("search: load index: %w", readErr)
 	}
-	ix.seq = seq
 	for _, b := range ix.postings {
 		b.RunOptimize()
 	}
@@ -294,64 +295,74 @@ func (ix *Index) Load(ctx context.Context, src Source) error {
 			b.RunOptimize()
 		}
 	}
-	return nil
+	return seq, nil
 }
 
-// Seq is the change-feed position the index reflects.
-func (ix *Index) Seq() int64 {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return ix.seq
-}
-
-// Version changes whenever the indexed profiles change, so that callers
-// can cache answers that do not depend on the query.
-func (ix *Index) Version() uint64 {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return ix.version
-}
-
-// Len is the number of indexed (public) profiles, expired or not.
-func (ix *Index) Len() int {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return int(ix.live.GetCardinality())
-}
-
-// ProfileSaved puts a saved profile into the index, or takes it out if it
-// is no longer public. It implements directory.Listener.
-func (ix *Index) ProfileSaved(p *directory.Profile) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.upsertLocked(p, ix.now())
-}
-
-// ProfileDeleted takes a deleted profile out of the index.
-func (ix *Index) ProfileDeleted(id int64) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if d, ok := ix.byID[id]; ok {
-		ix.removeLocked(d)
-	}
-}
-
-// Sweep removes profiles whose next check has become overdue. Searches
-// already leave them out; sweeping frees their memory.
-func (ix *Index) Sweep(now time.Time) int {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+// sweep removes profiles whose next check has become overdue, except
+// docs in keep.
+func (ix *segment) sweep(now time.Time, keep *roaring.Bitmap) int {
 	today := dayOf(now)
 	var gone []uint32
 	for day, b := range ix.dueDay {
 		if day < today {
-			gone = append(gone, b.ToArray()...)
+			it := b.Iterator()
+			for it.HasNext() {
+				if d := it.Next(); keep == nil || !keep.Contains(d) {
+					gone = append(gone, d)
+				}
+			}
 		}
 	}
+	ix.beginBatch()
 	for _, d := range gone {
 		ix.removeLocked(d)
 	}
+	ix.endBatch()
 	return len(gone)
+}
+
+// beginBatch starts a run of changes after which feeOrder and rot are
+// updated in one pass each, rather than by one insertion per change.
+func (ix *segment) beginBatch() { ix.batch = roaring.New() }
+
+// endBatch drops the changed docs from the presorted orders and merges
+// back those that are live, in order.
+func (ix *segment) endBatch() {
+	changed := ix.batch
+	ix.batch = nil
+	if changed.IsEmpty() {
+		return
+	}
+	// A plain bit per doc: the filters below test every live doc.
+	isChanged := make([]uint64, (len(ix.cards)+63)/64)
+	var added []uint32
+	it := changed.Iterator()
+	for it.HasNext() {
+		d := it.Next()
+		isChanged[d/64] |= 1 << (d % 64)
+		if ix.live.Contains(d) {
+			added = append(added, d)
+		}
+	}
+	reorder := func(order []uint32, compare func(a, b uint32) int) []uint32 {
+		kept := slices.DeleteFunc(order, func(d uint32) bool { return isChanged[d/64]&(1<<(d%64)) != 0 })
+		slices.SortFunc(added, compare)
+		// Each added doc's place is found by binary search, and the kept
+		// runs between them are copied whole: a few thousand comparisons
+		// rather than one per live doc.
+		out := make([]uint32, 0, len(kept)+len(added))
+		from := 0
+		for _, d := range added {
+			i, _ := slices.BinarySearchFunc(kept[from:], d, compare)
+			out = append(append(out, kept[from:from+i]...), d)
+			from += i
+		}
+		return append(out, kept[from:]...)
+	}
+	ix.feeOrder = reorder(ix.feeOrder, ix.compareFee)
+	if ix.rotValid {
+		ix.rot = reorder(ix.rot, ix.compareRotation)
+	}
 }
 
 func dayOf(t time.Time) int32 {
@@ -362,7 +373,7 @@ func dayOf(t time.Time) int32 {
 // body, practice districts and areas) share one copy each across the
 // index: at a million profiles the copies would cost hundreds of bytes a
 // profile. Called with the write lock held.
-func (ix *Index) internCard(c *Card) {
+func (ix *segment) internCard(c *Card) {
 	if ix.strs == nil {
 		ix.strs = make(map[string]string)
 	}
@@ -380,7 +391,7 @@ func (ix *Index) internCard(c *Card) {
 	}
 }
 
-func (ix *Index) intern(s string) string {
+func (ix *segment) intern(s string) string {
 	if v, ok := ix.strs[s]; ok {
 		return v
 	}
@@ -388,8 +399,7 @@ func (ix *Index) intern(s string) string {
 	return s
 }
 
-func (ix *Index) upsertLocked(p *directory.Profile, now time.Time) {
-	ix.version++
+func (ix *segment) upsertLocked(p *directory.Profile, now time.Time) {
 	if d, ok := ix.byID[p.ID]; ok {
 		ix.removeLocked(d)
 	}
@@ -432,8 +442,12 @@ func (ix *Index) upsertLocked(p *directory.Profile, now time.Time) {
 	}
 	ix.text[d] = ix.analyse(p, d)
 	ix.totalLen += uint64(ix.text[d].length)
-	if ix.bulk {
+	switch {
+	case ix.bulk:
 		ix.feeOrder = append(ix.feeOrder, d)
+		return
+	case ix.batch != nil:
+		ix.batch.Add(d)
 		return
 	}
 	ix.feeOrder = insertOrdered(ix.feeOrder, d, ix.compareFee)
@@ -443,7 +457,7 @@ func (ix *Index) upsertLocked(p *directory.Profile, now time.Time) {
 }
 
 // compareFee orders docs by minimum fee, then profile id.
-func (ix *Index) compareFee(a, b uint32) int {
+func (ix *segment) compareFee(a, b uint32) int {
 	ca, cb := ix.cards[a], ix.cards[b]
 	if c := cmp.Compare(ca.FeeMinPence, cb.FeeMinPence); c != 0 {
 		return c
@@ -452,7 +466,7 @@ func (ix *Index) compareFee(a, b uint32) int {
 }
 
 // compareRotation orders docs as the day's rotation does.
-func (ix *Index) compareRotation(a, b uint32) int {
+func (ix *segment) compareRotation(a, b uint32) int {
 	day := uint64(ix.rotDay)
 	ida, idb := ix.cards[a].ID, ix.cards[b].ID
 	if c := cmp.Compare(RotationKey(day, ida), RotationKey(day, idb)); c != 0 {
@@ -474,8 +488,8 @@ func removeOrdered(order []uint32, d uint32, compare func(a, b uint32) int) []ui
 }
 
 // rotation returns the live docs in day's fair-rotation order. Callers hold
-// the read lock.
-func (ix *Index) rotation(day int32) []uint32 {
+// the index's read lock; rotMu guards the cache between them.
+func (ix *segment) rotation(day int32) []uint32 {
 	ix.rotMu.Lock()
 	defer ix.rotMu.Unlock()
 	if !ix.rotValid || ix.rotDay != day {
@@ -487,12 +501,15 @@ func (ix *Index) rotation(day int32) []uint32 {
 	return ix.rot
 }
 
-func (ix *Index) removeLocked(d uint32) {
-	ix.version++
+func (ix *segment) removeLocked(d uint32) {
 	card := ix.cards[d]
-	ix.feeOrder = removeOrdered(ix.feeOrder, d, ix.compareFee)
-	if ix.rotValid {
-		ix.rot = removeOrdered(ix.rot, d, ix.compareRotation)
+	if ix.batch != nil {
+		ix.batch.Add(d)
+	} else {
+		ix.feeOrder = removeOrdered(ix.feeOrder, d, ix.compareFee)
+		if ix.rotValid {
+			ix.rot = removeOrdered(ix.rot, d, ix.compareRotation)
+		}
 	}
 	for f := range numFacets {
 		for _, v := range card.values(f) {
@@ -541,7 +558,7 @@ func removeFrom[K comparable](m map[K]*roaring.Bitmap, k K, d uint32) {
 	}
 }
 
-func (ix *Index) pointAt(p geo.Point) *point {
+func (ix *segment) pointAt(p geo.Point) *point {
 	if pt, ok := ix.points[p]; ok {
 		return pt
 	}
@@ -616,16 +633,23 @@ type WeightedText struct {
 	Weight int
 }
 
-func (ix *Index) analyse(p *directory.Profile, d uint32) textDoc {
+func (ix *segment) analyse(p *directory.Profile, d uint32) textDoc {
 	tf := ix.scratch
 	clear(tf)
 	for _, f := range DocumentText(p, ix.tax) {
 		words(f.Text, func(w []byte) {
 			id, ok := ix.wordTerm[string(w)]
 			if !ok {
+				stem, known := ix.stems[string(w)]
+				if !known {
+					if !stopWords[string(w)] {
+						stem = ix.an.stem(w)
+					}
+					ix.stems[string(w)] = stem
+				}
 				id = noTerm
-				if !stopWords[string(w)] {
-					id = ix.termID(ix.an.stem(w))
+				if stem != "" {
+					id = ix.termID(stem)
 				}
 				ix.wordTerm[string(w)] = id
 			}
@@ -648,7 +672,7 @@ func (ix *Index) analyse(p *directory.Profile, d uint32) textDoc {
 	return td
 }
 
-func (ix *Index) termID(t string) uint32 {
+func (ix *segment) termID(t string) uint32 {
 	if id, ok := ix.termIDs[t]; ok {
 		return id
 	}
@@ -663,7 +687,7 @@ func (ix *Index) termID(t string) uint32 {
 	return id
 }
 
-func (ix *Index) sortTerms() {
+func (ix *segment) sortTerms() {
 	ix.sorted = make([]uint32, len(ix.termStr))
 	for i := range ix.sorted {
 		ix.sorted[i] = uint32(i)
@@ -672,7 +696,7 @@ func (ix *Index) sortTerms() {
 }
 
 // lastTermIDs lists the dictionary terms that satisfy the final query word.
-func (ix *Index) lastTermIDs(q QueryTerms) []uint32 {
+func (ix *segment) lastTermIDs(q QueryTerms) []uint32 {
 	var ids []uint32
 	if id, ok := ix.termIDs[q.Last]; ok {
 		ids = append(ids, id)

@@ -2,6 +2,9 @@ package search_test
 
 import (
 	"context"
+	"math/rand/v2"
+	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,4 +127,113 @@ func TestOverdueLeavesSearch(t *testing.T) {
 	if n := w.Index.Sweep(time.Date(2026, 11, 26, 0, 0, 1, 0, time.UTC)); n < 1 {
 		t.Fatalf("Sweep removed %d", n)
 	}
+}
+
+// TestEditsDuringSearches saves, deletes and merges while other goroutines
+// search (run with -race), then checks the index answers exactly as one
+// built afresh from the final profiles.
+func TestEditsDuringSearches(t *testing.T) {
+	f := newFixture(t)
+	r := rand.New(rand.NewPCG(3, 5))
+	ps := f.profiles(r, 600, 42)
+	ix := search.NewIndex(f.tax, f.an, func() time.Time { return indexTime })
+	if err := ix.Load(context.Background(), sliceSource(ps[:400])); err != nil {
+		t.Fatal(err)
+	}
+	words := vocabulary(f.tax, ps)
+	queries := make([]search.Query, 40)
+	for i := range queries {
+		q, err := f.parser.Parse(f.randomQuery(r, ps, words), indexTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries[i] = q
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	searches := make([]int, 3)
+	for g := range searches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if res := ix.Search(queries[i%len(queries)]); res.Total < 0 || len(res.Hits) > res.PerPage {
+					t.Errorf("impossible answer: total %d, %d hits", res.Total, len(res.Hits))
+				}
+				_ = ix.Len()
+				searches[g]++
+			}
+		}()
+	}
+	// The writer: the last 200 profiles arrive, a quarter of all change or
+	// go, with merges now and then.
+	final := map[int64]*directory.Profile{}
+	for _, p := range ps[:400] {
+		final[p.ID] = p
+	}
+	for i, p := range ps[400:] {
+		ix.ProfileSaved(p)
+		final[p.ID] = p
+		old := ps[r.IntN(400+i)]
+		if _, ok := final[old.ID]; !ok {
+			continue
+		}
+		if r.IntN(5) == 0 {
+			ix.ProfileDeleted(old.ID)
+			delete(final, old.ID)
+		} else {
+			cp := old.Clone()
+			cp.Headline = "Now seeing clients in the evenings for anxiety"
+			cp.FeeMinPence += 500
+			cp.FeeMaxPence = max(cp.FeeMaxPence, cp.FeeMinPence)
+			ix.ProfileSaved(cp)
+			final[cp.ID] = cp
+		}
+		if i%50 == 49 {
+			ix.Merge()
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if searches[0] == 0 {
+		t.Fatal("no search ran during the edits")
+	}
+	var rest []*directory.Profile
+	for _, p := range ps {
+		if q, ok := final[p.ID]; ok {
+			rest = append(rest, q)
+		}
+	}
+	fresh := search.NewIndex(f.tax, f.an, func() time.Time { return indexTime })
+	if err := fresh.Load(context.Background(), sliceSource(rest)); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		if ix.Len() != fresh.Len() {
+			t.Fatalf("%s: %d profiles indexed, fresh index %d", when, ix.Len(), fresh.Len())
+		}
+		for i, q := range queries {
+			got, want := ix.Search(q), fresh.Search(q)
+			if !reflect.DeepEqual(ids(got), ids(want)) || got.Total != want.Total || !reflect.DeepEqual(got.Facets, want.Facets) {
+				t.Fatalf("%s, query %d (%s): total %d vs %d, ids %v vs %v", when, i, q.Values().Encode(), got.Total, want.Total, ids(got), ids(want))
+			}
+		}
+	}
+	check("before the last merge")
+	ix.Merge()
+	check("after it")
+}
+
+func ids(res search.Result) []int64 {
+	out := []int64{}
+	for _, h := range res.Hits {
+		out = append(out, h.Card.ID)
+	}
+	return out
 }

@@ -49,11 +49,11 @@ type pointDist struct {
 	dist float64
 }
 
-// run holds the working sets of one search.
+// run holds the working sets of one search of one segment.
 type run struct {
-	ix *Index
+	ix *segment
 	q  *Query
-	// base: live, not overdue.
+	// base: live, not overdue, not masked.
 	base *roaring.Bitmap
 	// common: base with every filter that is not an "any of" facet.
 	common *roaring.Bitmap
@@ -67,15 +67,86 @@ type run struct {
 	lastIDs        []uint32
 }
 
-// Search answers q from the index.
-func (ix *Index) Search(q Query) Result {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	r := &run{ix: ix, q: &q}
+// newRun starts a search of segment ix over its live documents that are
+// neither overdue at q.Now nor in mask (documents a newer segment
+// replaces).
+func (ix *segment) newRun(q *Query, mask *roaring.Bitmap) *run {
+	r := &run{ix: ix, q: q}
 	r.base = ix.live.Clone()
-	if expired := ix.overdue(q); expired != nil {
+	if expired := ix.overdue(*q); expired != nil {
 		r.base.AndNot(expired)
 	}
+	if mask != nil && !mask.IsEmpty() {
+		r.base.AndNot(mask)
+	}
+	if !q.Terms.Empty() {
+		r.lastIDs = ix.lastTermIDs(q.Terms)
+	}
+	return r
+}
+
+// textStats are the collection statistics of BM25, over the searchable
+// documents of every segment a search covers, so that a document scores
+// the same whichever segment holds it.
+type textStats struct {
+	n        float64   // documents
+	totalLen float64   // sum of their lengths
+	exactDF  []float64 // documents holding each exact query word
+	lastDF   float64   // documents holding any completion of the last word
+}
+
+func (s *textStats) add(o textStats) {
+	s.n += o.n
+	s.totalLen += o.totalLen
+	if s.exactDF == nil {
+		s.exactDF = make([]float64, len(o.exactDF))
+	}
+	for i, v := range o.exactDF {
+		s.exactDF[i] += v
+	}
+	s.lastDF += o.lastDF
+}
+
+// stats is this segment's share of the collection statistics.
+func (r *run) stats() textStats {
+	q, ix := r.q, r.ix
+	if q.Terms.Empty() {
+		return textStats{}
+	}
+	st := textStats{n: float64(r.base.GetCardinality()), exactDF: make([]float64, len(q.Terms.Exact))}
+	total := ix.totalLen
+	it := roaring.AndNot(ix.live, r.base).Iterator()
+	for it.HasNext() {
+		total -= uint64(ix.text[it.Next()].length)
+	}
+	st.totalLen = float64(total)
+	for i, t := range q.Terms.Exact {
+		if id, ok := ix.termIDs[t]; ok {
+			st.exactDF[i] = float64(ix.postings[id].AndCardinality(r.base))
+		}
+	}
+	var lastParts []*roaring.Bitmap
+	for _, id := range r.lastIDs {
+		lastParts = append(lastParts, ix.postings[id])
+	}
+	st.lastDF = float64(roaring.FastOr(lastParts...).AndCardinality(r.base))
+	return st
+}
+
+// part is one segment's share of an answer. It holds no reference into
+// the segment's mutable state, so it stays valid after the segment's lock
+// is released (cards are immutable once indexed).
+type part struct {
+	total  int
+	top    []ranked // the best offset+perPage, best first
+	cards  []*Card  // parallel to top
+	scores []float64
+	facets map[string][]FacetCount
+}
+
+// finish applies the filters, ranks and counts, scoring text with st.
+func (r *run) finish(st textStats) part {
+	q := r.q
 	if q.Point != nil {
 		r.radius()
 	}
@@ -87,14 +158,74 @@ func (ix *Index) Search(q Query) Result {
 		r.anyOf[fFormat] = r.union(fFormat, q.Formats)
 	}
 	all := r.except(-1)
-	res := Result{Total: int(all.GetCardinality()), Page: q.Page, PerPage: q.PerPage, Sort: q.Sort}
-	res.Hits = r.rank(all)
-	res.Facets = r.facetCounts(all)
+	score := r.scorer(st)
+	p := part{total: int(all.GetCardinality())}
+	p.top = r.rank(all, score)
+	p.cards, p.scores = make([]*Card, len(p.top)), make([]float64, len(p.top))
+	for i, c := range p.top {
+		p.cards[i], p.scores[i] = r.ix.cards[c.doc], score(c.doc)
+	}
+	p.facets = r.facetCounts(all)
+	return p
+}
+
+// assemble makes the answer from the parts of every segment searched.
+func assemble(q *Query, parts ...part) Result {
+	res := Result{Page: q.Page, PerPage: q.PerPage, Sort: q.Sort, Hits: make([]Hit, 0, q.PerPage)}
+	type candidate struct {
+		ranked
+		card  *Card
+		score float64
+	}
+	var cands []candidate
+	for _, p := range parts {
+		res.Total += p.total
+		for i, c := range p.top {
+			cands = append(cands, candidate{c, p.cards[i], p.scores[i]})
+		}
+	}
+	if len(parts) > 1 {
+		slices.SortStableFunc(cands, func(a, b candidate) int {
+			switch {
+			case a.less(b.ranked):
+				return -1
+			case b.less(a.ranked):
+				return 1
+			}
+			return 0
+		})
+	}
+	offset := (q.Page - 1) * q.PerPage
+	for _, c := range cands[min(offset, len(cands)):min(offset+q.PerPage, len(cands))] {
+		h := Hit{Card: c.card, Score: c.score}
+		if q.Point != nil {
+			h.DistanceKm, h.HasDistance = NearestKm(*q.Point, c.card.Locations)
+		}
+		res.Hits = append(res.Hits, h)
+	}
+	res.Facets = make(map[string][]FacetCount, numFacets)
+	for f := range numFacets {
+		name := facetNames[f]
+		counts := parts[0].facets[name]
+		if len(parts) > 1 {
+			sum := map[string]int{}
+			for _, p := range parts {
+				for _, c := range p.facets[name] {
+					sum[c.Value] += c.Count
+				}
+			}
+			counts = make([]FacetCount, 0, len(sum))
+			for v, n := range sum {
+				counts = append(counts, FacetCount{v, n})
+			}
+		}
+		res.Facets[name] = tidyCounts(counts, valuesOf(q, f))
+	}
 	return res
 }
 
 // overdue is the set of docs whose next check has passed at q.Now.
-func (ix *Index) overdue(q Query) *roaring.Bitmap {
+func (ix *segment) overdue(q Query) *roaring.Bitmap {
 	today := dayOf(q.Now)
 	var parts []*roaring.Bitmap
 	for day, b := range ix.dueDay {
@@ -108,20 +239,23 @@ func (ix *Index) overdue(q Query) *roaring.Bitmap {
 	return roaring.FastOr(parts...)
 }
 
-func (r *run) values(f facet) []string {
+func (r *run) values(f facet) []string { return valuesOf(r.q, f) }
+
+// valuesOf lists the values q asks for in facet f.
+func valuesOf(q *Query, f facet) []string {
 	switch f {
 	case fApproach:
-		return r.q.Approaches
+		return q.Approaches
 	case fIssue:
-		return r.q.Issues
+		return q.Issues
 	case fClient:
-		return r.q.Clients
+		return q.Clients
 	case fLanguage:
-		return r.q.Languages
+		return q.Languages
 	case fGender:
-		return r.q.Genders
+		return q.Genders
 	case fFormat:
-		return r.q.Formats
+		return q.Formats
 	}
 	return nil
 }
@@ -190,7 +324,6 @@ func (r *run) buildCommon() {
 			}
 			sets = append(sets, ix.postings[id])
 		}
-		r.lastIDs = ix.lastTermIDs(q.Terms)
 		var parts []*roaring.Bitmap
 		for _, id := range r.lastIDs {
 			parts = append(parts, ix.postings[id])
@@ -318,7 +451,7 @@ func (r *run) facetCounts(all *roaring.Bitmap) map[string][]FacetCount {
 		default:
 			counts = r.countValues(f, r.except(f))
 		}
-		out[facetNames[f]] = tidyCounts(counts, r.values(f))
+		out[facetNames[f]] = counts
 	}
 	return out
 }
@@ -414,40 +547,38 @@ func (h *topK) Pop() any {
 // k matches within about k/share steps.
 const denseShare = 8
 
-// rank sorts the result set and returns the requested page. Broad results
-// in fee or rotation order walk a presorted list of all documents; results
-// near a point walk practice positions outward; anything else keeps the
-// best k in a heap.
-func (r *run) rank(all *roaring.Bitmap) []Hit {
-	offset := (r.q.Page - 1) * r.q.PerPage
-	k := offset + r.q.PerPage
+// rank returns the best offset+perPage of the result set, best first,
+// with their sort keys (so that parts can be merged). Broad results in fee
+// or rotation order walk a presorted list of all documents; results near a
+// point walk practice positions outward; anything else keeps the best k in
+// a heap.
+func (r *run) rank(all *roaring.Bitmap, sc func(uint32) float64) []ranked {
+	k := r.q.Page * r.q.PerPage
 	n := int(all.GetCardinality())
-	if offset >= n {
-		return []Hit{}
+	if n == 0 {
+		return nil
 	}
-	sc := r.scorer()
-	var top []ranked
 	dense := n*denseShare >= len(r.ix.cards)-len(r.ix.free)
+	day := uint64(dayOf(r.q.Now))
 	switch {
 	case r.q.Sort == SortFee && dense:
-		top = walk(all, r.ix.feeOrder, k)
-	case r.q.Sort == SortRotation && dense:
-		top = walk(all, r.ix.rotation(dayOf(r.q.Now)), k)
-	case r.q.Sort == SortDistance:
-		top = r.nearestFirst(all, k)
-	default:
-		top = r.heapRank(all, k, sc)
-	}
-	hits := make([]Hit, 0, r.q.PerPage)
-	for _, c := range top[min(offset, len(top)):] {
-		card := r.ix.cards[c.doc]
-		h := Hit{Card: card, Score: sc(c.doc)}
-		if r.q.Point != nil {
-			h.DistanceKm, h.HasDistance = NearestKm(*r.q.Point, card.Locations)
+		top := walk(all, r.ix.feeOrder, k)
+		for i := range top {
+			card := r.ix.cards[top[i].doc]
+			top[i].key, top[i].id = float64(card.FeeMinPence), card.ID
 		}
-		hits = append(hits, h)
+		return top
+	case r.q.Sort == SortRotation && dense:
+		top := walk(all, r.ix.rotation(dayOf(r.q.Now)), k)
+		for i := range top {
+			id := r.ix.cards[top[i].doc].ID
+			top[i].key2, top[i].id = RotationKey(day, id), id
+		}
+		return top
+	case r.q.Sort == SortDistance:
+		return r.nearestFirst(all, k)
 	}
-	return hits
+	return r.heapRank(all, k, sc)
 }
 
 // walk takes the first k documents of order that are in the result set.
@@ -532,37 +663,28 @@ func (r *run) nearestFirst(all *roaring.Bitmap, k int) []ranked {
 	return append(out, r.heapRank(rest, k-len(out), nil)...)
 }
 
-// scorer returns the BM25 score function for the query's words, with
-// collection statistics taken over the searchable (not overdue) documents.
-func (r *run) scorer() func(d uint32) float64 {
+// scorer returns the BM25 score function for the query's words, with the
+// collection statistics st.
+func (r *run) scorer(st textStats) func(d uint32) float64 {
 	if r.q.Terms.Empty() {
 		return func(uint32) float64 { return 0 }
 	}
 	ix := r.ix
-	n := float64(r.base.GetCardinality())
-	totalLen := ix.totalLen
-	if expired := ix.overdue(*r.q); expired != nil {
-		it := expired.Iterator()
-		for it.HasNext() {
-			totalLen -= uint64(ix.text[it.Next()].length)
-		}
-	}
-	avgdl := float64(totalLen) / math.Max(n, 1)
+	n := st.n
+	avgdl := st.totalLen / math.Max(n, 1)
 	idf := func(df float64) float64 { return math.Log(1 + (n-df+0.5)/(df+0.5)) }
 	type exactTerm struct {
 		id  uint32
 		idf float64
 	}
 	var exact []exactTerm
-	for _, t := range r.q.Terms.Exact {
-		id := ix.termIDs[t]
-		exact = append(exact, exactTerm{id, idf(float64(ix.postings[id].AndCardinality(r.base)))})
+	for i, t := range r.q.Terms.Exact {
+		// A word this segment lacks adds nothing to its documents' scores.
+		if id, ok := ix.termIDs[t]; ok {
+			exact = append(exact, exactTerm{id, idf(st.exactDF[i])})
+		}
 	}
-	var lastParts []*roaring.Bitmap
-	for _, id := range r.lastIDs {
-		lastParts = append(lastParts, ix.postings[id])
-	}
-	lastIDF := idf(float64(roaring.FastOr(lastParts...).AndCardinality(r.base)))
+	lastIDF := idf(st.lastDF)
 	return func(d uint32) float64 {
 		td := &ix.text[d]
 		norm := bm25K1 * (1 - bm25B + bm25B*float64(td.length)/avgdl)
@@ -580,6 +702,7 @@ func (r *run) scorer() func(d uint32) float64 {
 	}
 }
 
+// NearestKm is the distance from p to the nearest of locs.
 func NearestKm(p geo.Point, locs []directory.Location) (float64, bool) {
 	best, ok := math.Inf(1), false
 	for _, l := range locs {

@@ -52,6 +52,9 @@ func (s *Syncer) Run(ctx context.Context) {
 		} else if n > 0 {
 			s.Log.Info("search index synced", "changes", n, "seq", s.Index.Seq())
 		}
+		if n := s.Index.Merge(); n > 0 {
+			s.Log.Debug("search index merged recent changes", "profiles", n)
+		}
 		if now := s.Now(); now.Sub(lastSweep) >= time.Minute {
 			lastSweep = now
 			if n := s.Index.Sweep(now); n > 0 {
@@ -93,14 +96,5 @@ func (s *Syncer) Step(ctx context.Context) (int, error) {
 			s.Index.advance(c.Seq)
 			applied++
 		}
-	}
-}
-
-// advance records that the index reflects the change feed up to seq.
-func (ix *Index) advance(seq int64) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if seq > ix.seq {
-		ix.seq = seq
 	}
 }

@@ -1,0 +1,227 @@
+package search
+
+import (
+	"context"
+	"maps"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/taxonomy"
+)
+
+// Index is the in-memory search index. All methods are safe for concurrent
+// use.
+//
+// It is two segments. The main segment holds nearly everything and is
+// read under a shared lock for the whole of a search, which at a million
+// profiles can take tens of milliseconds. Changes never wait for that: a
+// saved profile goes into a small recent segment (searches mask out its
+// old version in the main segment), guarded by a second lock that searches
+// hold only briefly, so an edit is searchable within microseconds of its
+// commit. Merge folds the recent segment into the main one from time to
+// time, in one pass, without holding up changes either. A search covers both segments with one set of
+// collection statistics, so its answer is exactly what one segment holding
+// every profile would give.
+type Index struct {
+	// mu guards main. Lock order: mu before omu. Changes take only omu.
+	mu   sync.RWMutex
+	main *segment
+
+	// omu guards recent and pending.
+	omu    sync.RWMutex
+	recent *segment
+	// pending is the latest version of every profile changed since it was
+	// last merged (nil when deleted); recent indexes the public ones.
+	pending map[int64]*directory.Profile
+
+	tax *taxonomy.Taxonomy
+	an  *Analyzer
+	now func() time.Time
+
+	seq     atomic.Int64  // change-feed position applied
+	version atomic.Uint64 // bumped by every change, for callers' caches
+}
+
+// mergeAt is how many pending profiles make a change merge at once, so
+// the recent segment stays small even when nothing calls Merge.
+const mergeAt = 4096
+
+// NewIndex returns an empty index. now is the clock that decides, when a
+// profile is saved, whether it is public.
+func NewIndex(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *Index {
+	return &Index{
+		main: newSegment(tax, an, now), recent: newSegment(tax, an, now),
+		pending: map[int64]*directory.Profile{},
+		tax:     tax, an: an, now: now,
+	}
+}
+
+// Load fills the index from src, keeping only public profiles, and
+// remembers the change-feed position so a Syncer can continue from it.
+func (ix *Index) Load(ctx context.Context, src Source) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.omu.Lock()
+	defer ix.omu.Unlock()
+	ix.version.Add(1)
+	seq, err := ix.main.load(ctx, src)
+	if err != nil {
+		return err
+	}
+	ix.seq.Store(seq)
+	return nil
+}
+
+// Seq is the change-feed position the index reflects.
+func (ix *Index) Seq() int64 { return ix.seq.Load() }
+
+// advance records that the index reflects the change feed up to seq.
+func (ix *Index) advance(seq int64) {
+	for {
+		old := ix.seq.Load()
+		if seq <= old || ix.seq.CompareAndSwap(old, seq) {
+			return
+		}
+	}
+}
+
+// Version changes whenever the indexed profiles change, so that callers
+// can cache answers that do not depend on the query.
+func (ix *Index) Version() uint64 { return ix.version.Load() }
+
+// Len is the number of indexed (public) profiles, expired or not.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	ix.omu.RLock()
+	defer ix.omu.RUnlock()
+	return int(ix.main.live.GetCardinality()-ix.maskLocked().GetCardinality()) + int(ix.recent.live.GetCardinality())
+}
+
+// maskLocked is the main segment's docs that pending replaces. Callers
+// hold mu and omu (read or write).
+func (ix *Index) maskLocked() *roaring.Bitmap {
+	mask := roaring.New()
+	for id := range ix.pending {
+		if d, ok := ix.main.byID[id]; ok {
+			mask.Add(d)
+		}
+	}
+	return mask
+}
+
+// ProfileSaved puts a saved profile into the index, or takes it out if it
+// is no longer public. It implements directory.Listener. It takes only the
+// recent segment's lock, so it waits neither for searches in progress nor
+// for a merge.
+func (ix *Index) ProfileSaved(p *directory.Profile) {
+	p = p.Clone()
+	// A fresh time slice first, so that the scheduler is unlikely to
+	// preempt this goroutine while it holds the lock everyone waits on.
+	runtime.Gosched()
+	ix.omu.Lock()
+	ix.version.Add(1)
+	ix.recent.upsertLocked(p, ix.now())
+	ix.pending[p.ID] = p
+	n := len(ix.pending)
+	ix.omu.Unlock()
+	if n >= mergeAt {
+		ix.Merge()
+	}
+}
+
+// ProfileDeleted takes a deleted profile out of the index.
+func (ix *Index) ProfileDeleted(id int64) {
+	ix.omu.Lock()
+	ix.version.Add(1)
+	if d, ok := ix.recent.byID[id]; ok {
+		ix.recent.removeLocked(d)
+	}
+	ix.pending[id] = nil
+	ix.omu.Unlock()
+}
+
+// Merge folds the recent segment into the main one and returns how many
+// profiles it moved. It waits for searches in progress (new ones wait for
+// it) and applies the changes in one batch; changes saved meanwhile go on
+// into the recent segment and stay there for the next merge.
+func (ix *Index) Merge() int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.omu.RLock()
+	batch := maps.Clone(ix.pending)
+	ix.omu.RUnlock()
+	if len(batch) == 0 {
+		return 0
+	}
+	now := ix.now()
+	m := ix.main
+	m.beginBatch()
+	for id, p := range batch {
+		if p != nil {
+			m.upsertLocked(p, now)
+		} else if d, ok := m.byID[id]; ok {
+			m.removeLocked(d)
+		}
+	}
+	m.endBatch()
+
+	ix.omu.Lock()
+	defer ix.omu.Unlock()
+	for id, p := range batch {
+		if cur, ok := ix.pending[id]; ok && cur == p {
+			delete(ix.pending, id)
+		}
+	}
+	next := newSegment(ix.tax, ix.an, ix.now)
+	next.stems = ix.recent.stems
+	ix.recent = next
+	for _, p := range ix.pending {
+		if p != nil {
+			ix.recent.upsertLocked(p, now)
+		}
+	}
+	return len(batch)
+}
+
+// Sweep removes profiles whose next check has become overdue. Searches
+// already leave them out; sweeping frees their memory.
+func (ix *Index) Sweep(now time.Time) int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.omu.Lock()
+	defer ix.omu.Unlock()
+	ix.version.Add(1)
+	// A masked doc is the next merge's business, and must stay in the
+	// main segment until then.
+	return ix.main.sweep(now, ix.maskLocked()) + ix.recent.sweep(now, nil)
+}
+
+// Search answers q from the index.
+func (ix *Index) Search(q Query) Result {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	// As in ProfileSaved: a fresh time slice before taking omu.
+	runtime.Gosched()
+	ix.omu.RLock()
+	if len(ix.pending) == 0 {
+		ix.omu.RUnlock()
+		r := ix.main.newRun(&q, nil)
+		return assemble(&q, r.finish(r.stats()))
+	}
+	// The recent segment is answered in full under its lock; the main
+	// segment's run needs only its base (fixed by the mask) and the shared
+	// statistics from here on.
+	mainRun := ix.main.newRun(&q, ix.maskLocked())
+	recentRun := ix.recent.newRun(&q, nil)
+	st := mainRun.stats()
+	st.add(recentRun.stats())
+	recentPart := recentRun.finish(st)
+	ix.omu.RUnlock()
+	return assemble(&q, mainRun.finish(st), recentPart)
+}
