@@ -121,9 +121,6 @@ func (ix *Index) maskLocked() *roaring.Bitmap {
 // for a merge.
 func (ix *Index) ProfileSaved(p *directory.Profile) {
 	p = p.Clone()
-	// A fresh time slice first, so that the scheduler is unlikely to
-	// preempt this goroutine while it holds the lock everyone waits on.
-	runtime.Gosched()
 	ix.omu.Lock()
 	ix.version.Add(1)
 	ix.recent.upsertLocked(p, ix.now())
@@ -206,7 +203,9 @@ func (ix *Index) Sweep(now time.Time) int {
 func (ix *Index) Search(q Query) Result {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	// As in ProfileSaved: a fresh time slice before taking omu.
+	// A fresh time slice before taking omu, so that the scheduler is
+	// unlikely to preempt this (long-running) goroutine while it holds the
+	// lock that changes wait on.
 	runtime.Gosched()
 	ix.omu.RLock()
 	if len(ix.pending) == 0 {

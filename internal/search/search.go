@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"math"
+	"runtime"
 	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -145,12 +146,18 @@ type part struct {
 }
 
 // finish applies the filters, ranks and counts, scoring text with st.
+//
+// Between steps it yields the processor (runtime.Gosched): a search of a
+// million profiles runs for tens of milliseconds, and on a small machine
+// an edit waiting to be applied should not wait for the scheduler to
+// preempt it.
 func (r *run) finish(st textStats) part {
 	q := r.q
 	if q.Point != nil {
 		r.radius()
 	}
 	r.buildCommon()
+	runtime.Gosched()
 	for _, f := range []facet{fApproach, fClient, fLanguage, fGender} {
 		r.anyOf[f] = r.union(f, r.values(f))
 	}
@@ -161,6 +168,7 @@ func (r *run) finish(st textStats) part {
 	score := r.scorer(st)
 	p := part{total: int(all.GetCardinality())}
 	p.top = r.rank(all, score)
+	runtime.Gosched()
 	p.cards, p.scores = make([]*Card, len(p.top)), make([]float64, len(p.top))
 	for i, c := range p.top {
 		p.cards[i], p.scores[i] = r.ix.cards[c.doc], score(c.doc)
@@ -452,6 +460,7 @@ func (r *run) facetCounts(all *roaring.Bitmap) map[string][]FacetCount {
 			counts = r.countValues(f, r.except(f))
 		}
 		out[facetNames[f]] = counts
+		runtime.Gosched()
 	}
 	return out
 }
@@ -595,12 +604,19 @@ func walk(all *roaring.Bitmap, order []uint32, k int) []ranked {
 	return out
 }
 
+// yieldEvery is how many documents a long loop handles between yields of
+// the processor (about a millisecond's work).
+const yieldEvery = 1 << 14
+
 // heapRank computes every result's sort key and keeps the best k.
 func (r *run) heapRank(all *roaring.Bitmap, k int, sc func(uint32) float64) []ranked {
 	day := uint64(dayOf(r.q.Now))
 	h := make(topK, 0, k)
 	it := all.Iterator()
-	for it.HasNext() {
+	for seen := 1; it.HasNext(); seen++ {
+		if seen%yieldEvery == 0 {
+			runtime.Gosched()
+		}
 		d := it.Next()
 		card := r.ix.cards[d]
 		c := ranked{doc: d, id: card.ID}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/confide-org/confide/internal/directory"
@@ -84,6 +85,10 @@ func (s *Syncer) Step(ctx context.Context) (int, error) {
 			return applied, nil
 		}
 		for _, c := range changes {
+			// This loop can run for a while; a fresh time slice per
+			// change keeps it from being preempted inside the index's
+			// lock.
+			runtime.Gosched()
 			p, err := s.Feed.ProfileByID(ctx, c.ProfileID)
 			switch {
 			case errors.Is(err, directory.ErrNotFound):
