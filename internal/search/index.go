@@ -8,6 +8,10 @@
 // in a grid of cells keyed by district centroid, so a radius search visits
 // only nearby cells and computes one distance per centroid rather than per
 // therapist; free text has an inverted index with BM25 scoring.
+//
+// The index is two segments of that shape: a large main one and a small
+// one for recent changes, so that an edit is searchable at once without
+// waiting for searches in progress (see Index).
 package search
 
 import (

@@ -38,6 +38,16 @@ type Index struct {
 	// pending is the latest version of every profile changed since it was
 	// last merged (nil when deleted); recent indexes the public ones.
 	pending map[int64]*directory.Profile
+	// changed lists pending's ids as they change (with repeats), so that
+	// the mask can be extended rather than rebuilt.
+	changed []int64
+
+	// maskMu guards the cached mask: the main segment's docs that the
+	// first maskIDs entries of changed replace. A published mask is never
+	// modified; extending it makes a new one.
+	maskMu  sync.Mutex
+	maskBM  *roaring.Bitmap
+	maskIDs int
 
 	tax *taxonomy.Taxonomy
 	an  *Analyzer
@@ -56,7 +66,7 @@ const mergeAt = 4096
 func NewIndex(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *Index {
 	return &Index{
 		main: newSegment(tax, an, now), recent: newSegment(tax, an, now),
-		pending: map[int64]*directory.Profile{},
+		pending: map[int64]*directory.Profile{}, maskBM: roaring.New(),
 		tax:     tax, an: an, now: now,
 	}
 }
@@ -103,16 +113,21 @@ func (ix *Index) Len() int {
 	return int(ix.main.live.GetCardinality()-ix.maskLocked().GetCardinality()) + int(ix.recent.live.GetCardinality())
 }
 
-// maskLocked is the main segment's docs that pending replaces. Callers
-// hold mu and omu (read or write).
+// maskLocked is the main segment's docs that pending replaces, not to be
+// modified. Callers hold mu and omu (read or write).
 func (ix *Index) maskLocked() *roaring.Bitmap {
-	mask := roaring.New()
-	for id := range ix.pending {
-		if d, ok := ix.main.byID[id]; ok {
-			mask.Add(d)
+	ix.maskMu.Lock()
+	defer ix.maskMu.Unlock()
+	if ix.maskIDs < len(ix.changed) {
+		bm := ix.maskBM.Clone()
+		for _, id := range ix.changed[ix.maskIDs:] {
+			if d, ok := ix.main.byID[id]; ok {
+				bm.Add(d)
+			}
 		}
+		ix.maskBM, ix.maskIDs = bm, len(ix.changed)
 	}
-	return mask
+	return ix.maskBM
 }
 
 // ProfileSaved puts a saved profile into the index, or takes it out if it
@@ -125,6 +140,7 @@ func (ix *Index) ProfileSaved(p *directory.Profile) {
 	ix.version.Add(1)
 	ix.recent.upsertLocked(p, ix.now())
 	ix.pending[p.ID] = p
+	ix.changed = append(ix.changed, p.ID)
 	n := len(ix.pending)
 	ix.omu.Unlock()
 	if n >= mergeAt {
@@ -140,6 +156,7 @@ func (ix *Index) ProfileDeleted(id int64) {
 		ix.recent.removeLocked(d)
 	}
 	ix.pending[id] = nil
+	ix.changed = append(ix.changed, id)
 	ix.omu.Unlock()
 }
 
@@ -178,11 +195,15 @@ func (ix *Index) Merge() int {
 	next := newSegment(ix.tax, ix.an, ix.now)
 	next.stems = ix.recent.stems
 	ix.recent = next
-	for _, p := range ix.pending {
+	ix.changed = ix.changed[:0]
+	for id, p := range ix.pending {
+		ix.changed = append(ix.changed, id)
 		if p != nil {
 			ix.recent.upsertLocked(p, now)
 		}
 	}
+	// No search runs while mu is held, so the cache can simply restart.
+	ix.maskBM, ix.maskIDs = roaring.New(), 0
 	return len(batch)
 }
 
@@ -210,6 +231,7 @@ func (ix *Index) Search(q Query) Result {
 	ix.omu.RLock()
 	if len(ix.pending) == 0 {
 		ix.omu.RUnlock()
+		runtime.Gosched() // let a change that was waiting for omu run now
 		r := ix.main.newRun(&q, nil)
 		return assemble(&q, r.finish(r.stats()))
 	}
@@ -222,5 +244,6 @@ func (ix *Index) Search(q Query) Result {
 	st.add(recentRun.stats())
 	recentPart := recentRun.finish(st)
 	ix.omu.RUnlock()
+	runtime.Gosched()
 	return assemble(&q, mainRun.finish(st), recentPart)
 }
