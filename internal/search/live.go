@@ -67,7 +67,7 @@ func NewIndex(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *Index
 	return &Index{
 		main: newSegment(tax, an, now), recent: newSegment(tax, an, now),
 		pending: map[int64]*directory.Profile{}, maskBM: roaring.New(),
-		tax:     tax, an: an, now: now,
+		tax: tax, an: an, now: now,
 	}
 }
 
