@@ -17,7 +17,10 @@ import (
 	"github.com/confide-org/confide/internal/bench"
 	"github.com/confide-org/confide/internal/demo"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/search"
+	"github.com/confide-org/confide/internal/store"
+	"github.com/confide-org/confide/internal/taxonomy"
 )
 
 // peerList collects repeated --peer flags.
@@ -57,6 +60,36 @@ func profiled(path string, fn func() error) error {
 // this time and searched as of it, so runs on other days give the same
 // answers.
 var benchNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// benchEnv is an opened benchmark directory.
+type benchEnv struct {
+	log     *slog.Logger
+	tax     *taxonomy.Taxonomy
+	gaz     *geo.Gazetteer
+	db      *store.DB
+	cleanup func()
+}
+
+func (e *benchEnv) close() {
+	e.db.Close()
+	e.cleanup()
+}
+
+// openBench prepares the generated directory (see benchDatabase) and
+// opens it.
+func openBench(ctx context.Context, cfg *config, stderr io.Writer) (*benchEnv, error) {
+	log := newLogger(*cfg, stderr)
+	cleanup, err := benchDatabase(ctx, cfg, log, stderr)
+	if err != nil {
+		return nil, err
+	}
+	tax, gaz, db, err := openData(ctx, *cfg, log)
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	return &benchEnv{log: log, tax: tax, gaz: gaz, db: db, cleanup: cleanup}, nil
+}
 
 // benchDatabase points cfg.BenchDB (and cfg.DB) at a database holding a
 // generated directory: the one named, filled if empty, or a temporary one
@@ -105,17 +138,12 @@ func benchSearch(ctx context.Context, cfg config, stdout, stderr io.Writer) erro
 	if slices.Contains(cfg.Peers, "postgres") && cfg.DatabaseURL == "" {
 		return errors.New("--peer postgres needs --database-url (a throwaway database: bench/peers/postgres.sh makes one)")
 	}
-	log := newLogger(cfg, stderr)
-	cleanup, err := benchDatabase(ctx, &cfg, log, stderr)
+	env, err := openBench(ctx, &cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	tax, gaz, db, err := openData(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer env.close()
+	tax, gaz, db := env.tax, env.gaz, env.db
 	now := benchNow
 	rep := &bench.Report{Therapists: cfg.Therapists, Queries: cfg.Queries, Seed: cfg.Seed, Peers: map[string]bench.PeerReport{},
 		Machine: machine()}

@@ -88,17 +88,12 @@ func benchLive(ctx context.Context, cfg config, stdout, stderr io.Writer) error 
 	if cfg.Therapists < 100 || cfg.Queries < len(bench.Classes) || cfg.BenchDuration < time.Second || cfg.EditRate < 1 || cfg.Workers < 1 {
 		return errors.New("--therapists must be at least 100, --queries at least 7, --duration at least 1s, --edits-per-second and --workers at least 1")
 	}
-	log := newLogger(cfg, stderr)
-	cleanup, err := benchDatabase(ctx, &cfg, log, stderr)
+	env, err := openBench(ctx, &cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	tax, gaz, db, err := openData(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer env.close()
+	tax, gaz, db, log := env.tax, env.gaz, env.db, env.log
 	now := func() time.Time { return benchNow }
 	an := search.NewAnalyzer()
 	ix := search.NewIndex(tax, an, now)

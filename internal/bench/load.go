@@ -52,10 +52,10 @@ func (c Closed) QPS() float64 { return float64(c.Answers) / c.Seconds }
 func RunClosed(ctx context.Context, sys System, cases []Case, workers int, d time.Duration) (Closed, error) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	fail := firstError{cancel: cancel}
 	var next atomic.Int64
 	var mu sync.Mutex
 	var out Closed
-	var firstErr error
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range workers {
@@ -70,10 +70,7 @@ func RunClosed(ctx context.Context, sys System, cases []Case, workers int, d tim
 					if ctx.Err() != nil {
 						break
 					}
-					mu.Lock()
-					firstErr = cmpErr(firstErr, fmt.Errorf("%s %s: %w", c.Class, c.Values.Encode(), err))
-					mu.Unlock()
-					cancel()
+					fail.set(fmt.Errorf("%s %s: %w", c.Class, c.Values.Encode(), err))
 					break
 				}
 				lat = append(lat, float64(time.Since(t).Nanoseconds())/1000)
@@ -86,14 +83,30 @@ func RunClosed(ctx context.Context, sys System, cases []Case, workers int, d tim
 	wg.Wait()
 	out.Seconds = time.Since(start).Seconds()
 	out.Answers = len(out.Latencies)
-	return out, firstErr
+	return out, fail.get()
 }
 
-func cmpErr(old, err error) error {
-	if old != nil {
-		return old
+// firstError keeps the first error of several goroutines and stops the
+// others.
+type firstError struct {
+	mu     sync.Mutex
+	err    error
+	cancel context.CancelFunc
+}
+
+func (f *firstError) set(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
 	}
-	return err
+	f.mu.Unlock()
+	f.cancel()
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // RunPaced calls fn for k = 0, 1, 2, … at rate calls a second, from
@@ -104,10 +117,8 @@ func cmpErr(old, err error) error {
 func RunPaced(ctx context.Context, rate float64, workers int, d time.Duration, fn func(ctx context.Context, k int) error) (done, due int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	var next atomic.Int64
-	var made atomic.Int64
-	var mu sync.Mutex
-	var firstErr error
+	fail := firstError{cancel: cancel}
+	var next, made atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range workers {
@@ -129,10 +140,7 @@ func RunPaced(ctx context.Context, rate float64, workers int, d time.Duration, f
 					if ctx.Err() != nil {
 						return
 					}
-					mu.Lock()
-					firstErr = cmpErr(firstErr, err)
-					mu.Unlock()
-					cancel()
+					fail.set(err)
 					return
 				}
 				made.Add(1)
@@ -140,5 +148,5 @@ func RunPaced(ctx context.Context, rate float64, workers int, d time.Duration, f
 		}()
 	}
 	wg.Wait()
-	return int(made.Load()), int(math.Ceil(d.Seconds() * rate)), firstErr
+	return int(made.Load()), int(math.Ceil(d.Seconds() * rate)), fail.get()
 }
