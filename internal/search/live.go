@@ -165,6 +165,13 @@ func (ix *Index) ProfileDeleted(id int64) {
 // it) and applies the changes in one batch; changes saved meanwhile go on
 // into the recent segment and stay there for the next merge.
 func (ix *Index) Merge() int {
+	// Idle ticks must not stall searches for the write lock.
+	ix.omu.RLock()
+	idle := len(ix.pending) == 0
+	ix.omu.RUnlock()
+	if idle {
+		return 0
+	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.omu.RLock()
