@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -40,6 +41,62 @@ func with(ctes []string) string {
 		return ""
 	}
 	return "WITH " + strings.Join(ctes, ",\n") + "\n"
+}
+
+// rowSet is what both drivers' results offer (database/sql and pgx).
+type rowSet interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// statements are a peer's SQL for one query: totals and facet counts in
+// one statement, the page in another.
+type statements interface {
+	countsSQL() string
+	pageSQL(offset, limit int) string
+}
+
+// peerAnswer runs a peer's counts statement, then its page statement
+// unless the page lies past the end, and assembles the Answer. query runs
+// one statement and returns its rows and how to close them.
+func peerAnswer(ctx context.Context, q search.Query, st statements, args []any,
+	query func(ctx context.Context, sql string, args ...any) (rowSet, func(), error)) (Answer, error) {
+	a := Answer{Facets: map[string]map[string]int{}}
+	rows, done, err := query(ctx, st.countsSQL(), args...)
+	if err != nil {
+		return a, fmt.Errorf("counts: %w", err)
+	}
+	for rows.Next() {
+		var f, v string
+		var n int64
+		if err := rows.Scan(&f, &v, &n); err != nil {
+			done()
+			return a, err
+		}
+		a.addCount(f, v, int(n))
+	}
+	done()
+	if err := rows.Err(); err != nil {
+		return a, err
+	}
+	offset := (q.Page - 1) * q.PerPage
+	if offset >= a.Total {
+		return a, nil
+	}
+	if rows, done, err = query(ctx, st.pageSQL(offset, q.PerPage), args...); err != nil {
+		return a, fmt.Errorf("page: %w", err)
+	}
+	defer done()
+	for rows.Next() {
+		var id int64
+		var key *float64
+		if err := rows.Scan(&id, &key); err != nil {
+			return a, err
+		}
+		a.addHit(q, id, key)
+	}
+	return a, rows.Err()
 }
 
 // addCount records one row of a peer's counts statement.

@@ -258,42 +258,16 @@ func (p *Postgres) Answer(ctx context.Context, c Case) (Answer, error) {
 		return Answer{}, err
 	}
 	b := p.build(q)
-	a := Answer{Facets: map[string]map[string]int{}}
-	rows, err := p.pool.Query(ctx, b.countsSQL(), b.args...)
+	return peerAnswer(ctx, q, b, b.args, p.query)
+}
+
+// query runs one statement for peerAnswer.
+func (p *Postgres) query(ctx context.Context, sql string, args ...any) (rowSet, func(), error) {
+	rows, err := p.pool.Query(ctx, sql, args...)
 	if err != nil {
-		return a, fmt.Errorf("counts: %w", err)
+		return nil, nil, err
 	}
-	for rows.Next() {
-		var f, v string
-		var n int64
-		if err := rows.Scan(&f, &v, &n); err != nil {
-			rows.Close()
-			return a, err
-		}
-		a.addCount(f, v, int(n))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return a, err
-	}
-	offset := (q.Page - 1) * q.PerPage
-	if offset >= a.Total {
-		return a, nil
-	}
-	rows, err = p.pool.Query(ctx, b.pageSQL(offset, q.PerPage), b.args...)
-	if err != nil {
-		return a, fmt.Errorf("page: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var key *float64
-		if err := rows.Scan(&id, &key); err != nil {
-			return a, err
-		}
-		a.addHit(q, id, key)
-	}
-	return a, rows.Err()
+	return rows, rows.Close, nil
 }
 
 // Explain returns PostgreSQL's plans for a case's statements.

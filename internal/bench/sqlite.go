@@ -321,42 +321,16 @@ func (s *SQLite) Answer(ctx context.Context, c Case) (Answer, error) {
 		return Answer{}, err
 	}
 	b := s.build(q)
-	a := Answer{Facets: map[string]map[string]int{}}
-	rows, err := s.db.QueryContext(ctx, b.countsSQL(), b.args...)
+	return peerAnswer(ctx, q, b, b.args, s.query)
+}
+
+// query runs one statement for peerAnswer.
+func (s *SQLite) query(ctx context.Context, sql string, args ...any) (rowSet, func(), error) {
+	rows, err := s.db.QueryContext(ctx, sql, args...)
 	if err != nil {
-		return a, fmt.Errorf("counts: %w", err)
+		return nil, nil, err
 	}
-	for rows.Next() {
-		var f, v string
-		var n int
-		if err := rows.Scan(&f, &v, &n); err != nil {
-			rows.Close()
-			return a, err
-		}
-		a.addCount(f, v, n)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return a, err
-	}
-	offset := (q.Page - 1) * q.PerPage
-	if offset >= a.Total {
-		return a, nil
-	}
-	rows, err = s.db.QueryContext(ctx, b.pageSQL(offset, q.PerPage), b.args...)
-	if err != nil {
-		return a, fmt.Errorf("page: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var key *float64
-		if err := rows.Scan(&id, &key); err != nil {
-			return a, err
-		}
-		a.addHit(q, id, key)
-	}
-	return a, rows.Err()
+	return rows, func() { rows.Close() }, nil
 }
 
 // Explain returns SQLite's query plans for a case's statements.
