@@ -10,7 +10,7 @@
 # Needs Debian's postgresql-15 and postgresql-15-postgis-3. As root it runs
 # the server as the "postgres" user.
 set -euo pipefail
-cmd=${1:?start or stop}
+cmd=${1:?start, restart or stop}
 dir=${2:?directory for the cluster}
 port=${3:-55432}
 bin=/usr/lib/postgresql/15/bin
@@ -29,12 +29,18 @@ start)
   as_pg "$bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d confide_bench -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
   echo "postgres://postgres@127.0.0.1:$port/confide_bench?sslmode=disable"
   ;;
+createdb)
+  as_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "${4:?database name}"
+  ;;
+restart)
+  as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w restart >/dev/null
+  ;;
 stop)
   as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
   ;;
 *)
-  echo "usage: $0 start|stop DIR [PORT]" >&2
+  echo "usage: $0 start|restart|stop DIR [PORT] | createdb DIR PORT NAME" >&2
   exit 2
   ;;
 esac

@@ -65,17 +65,24 @@ func TestDemoArticles(t *testing.T) {
 	c := h.client()
 	for _, d := range arts {
 		t.Run(d.Slug, func(t *testing.T) {
-			a, err := h.app.db.ArticleBySlug(h.ctx, d.Kind, d.Slug)
+			a, err := h.app.DB.ArticleBySlug(h.ctx, d.Kind, d.Slug)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if d.State == content.InReview {
+				// Waiting for the panel: stored, in review, not online.
+				if res := c.get(d.Kind.Path() + d.Slug); a.State != content.InReview || res.status != http.StatusNotFound {
+					t.Fatalf("article waiting for review: state %s, page %d", a.State, res.status)
+				}
+				return
 			}
 			res := c.get(d.Kind.Path() + d.Slug)
 			if res.status != http.StatusOK {
 				t.Fatalf("status %d", res.status)
 			}
 			text := html.UnescapeString(tagRe.ReplaceAllString(res.body, ""))
-			author, _ := h.app.db.ContributorByID(h.ctx, a.Live.AuthorID)
-			reviewer, _ := h.app.db.ContributorByID(h.ctx, a.Live.ReviewerID)
+			author, _ := h.app.DB.ContributorByID(h.ctx, a.Live.AuthorID)
+			reviewer, _ := h.app.DB.ContributorByID(h.ctx, a.Live.ReviewerID)
 			want := []string{d.Revision.Title, "Written by", author.Name, author.Credentials, "Reviewed by", reviewer.Name, reviewer.Credentials,
 				"Last updated " + a.UpdatedAt.Format("2 January 2006"), "Next update due " + a.Live.NextReviewDue.Format("2 January 2006"),
 				"Questions people ask", "Sources", "Our expert panel", "Search for a counsellor"}
@@ -100,12 +107,15 @@ func TestDemoArticles(t *testing.T) {
 			} else {
 				q.Approaches = []string{d.Term}
 			}
-			n := h.app.index.Search(q).Total
+			n := h.app.Index.Search(q).Total
 			if !strings.Contains(text, fmt.Sprintf("%s verified", fmtCount(n))) || !strings.Contains(text, "Find a therapist dealing with") {
 				t.Errorf("find-a-therapist block lacks the count %d", n)
 			}
 			if overdue := a.ReviewOverdue(h.clock.Now()); overdue != strings.Contains(text, "This page is due for review") {
 				t.Errorf("overdue %v but notice shown %v", overdue, !overdue)
+			}
+			if told, err := h.app.Content.EditorsTold(h.ctx, a, a.Live); err != nil || told != strings.Contains(text, "our editors have been told") {
+				t.Errorf("editors told %v (%v), but the page says so: %v", told, err, !told)
 			}
 			docs := jsonLD(t, res.body)
 			if len(docs) != 2 {
@@ -135,11 +145,15 @@ func TestDemoArticles(t *testing.T) {
 		})
 	}
 	// The index pages link terms to their articles; the panel lists reviews.
-	if res := c.get("/therapies"); !strings.Contains(res.body, `href="/therapies/psychodynamic-therapy"`) {
-		t.Error("/therapies does not link to the psychodynamic article")
-	}
-	if res := c.get("/issues"); !strings.Contains(res.body, `href="/issues/loneliness"`) {
-		t.Error("/issues does not link to the loneliness article")
+	// The heading is the article; the search is a link of its own.
+	for _, tc := range []struct{ path, heading, find string }{
+		{"/therapies", `<h2><a href="/therapies/psychodynamic-therapy">Psychodynamic therapy</a></h2>`, `<a href="/search?approach=psychodynamic">Find a therapist who offers Psychodynamic therapy</a>`},
+		{"/issues", `<h2><a href="/issues/loneliness">Persistent loneliness</a></h2>`, `<a href="/search?issue=loneliness">Find a therapist who works with Persistent loneliness</a>`},
+		{"/issues", `<h2>Bereavement</h2>`, `<a href="/search?issue=bereavement">`}, // its article is still in review
+	} {
+		if res := c.get(tc.path); !strings.Contains(res.body, tc.heading) || !strings.Contains(res.body, tc.find) {
+			t.Errorf("%s lacks %s or %s", tc.path, tc.heading, tc.find)
+		}
 	}
 	if res := c.get("/panel"); !strings.Contains(res.body, "Dr Helen Marsh") || !strings.Contains(res.body, `href="/therapies/psychodynamic-therapy"`) {
 		t.Error("panel page lacks a member or the articles they reviewed")
@@ -159,7 +173,7 @@ func fmtCount(n int) string {
 func TestProfileJSONLD(t *testing.T) {
 	h := newHarness(t, 100, nil)
 	var p *directory.Profile
-	h.app.db.EachProfile(h.ctx, func(x *directory.Profile) error {
+	h.app.DB.EachProfile(h.ctx, func(x *directory.Profile) error {
 		if p == nil && x.IsPublic(h.clock.Now()) && len(x.Approaches) > 0 {
 			p = x
 		}
@@ -198,7 +212,7 @@ func TestSitemapFeedRobots(t *testing.T) {
 	for _, u := range set.URLs {
 		locs[u.Loc] = true
 	}
-	arts, _ := h.app.db.Articles(h.ctx)
+	arts, _ := h.app.DB.Articles(h.ctx)
 	public := 0
 	for _, a := range arts {
 		if a.IsPublic() {
@@ -209,7 +223,7 @@ func TestSitemapFeedRobots(t *testing.T) {
 		}
 	}
 	profiles := 0
-	h.app.db.EachProfile(h.ctx, func(p *directory.Profile) error {
+	h.app.DB.EachProfile(h.ctx, func(p *directory.Profile) error {
 		if p.IsPublic(h.clock.Now()) {
 			profiles++
 			if !locs[h.srv.URL+"/therapists/"+p.Slug] {
@@ -220,8 +234,8 @@ func TestSitemapFeedRobots(t *testing.T) {
 		}
 		return nil
 	})
-	if public < 11 || profiles != h.app.index.Len() {
-		t.Fatalf("%d public articles, %d profiles (index has %d)", public, profiles, h.app.index.Len())
+	if public < 11 || profiles != h.app.Index.Len() {
+		t.Fatalf("%d public articles, %d profiles (index has %d)", public, profiles, h.app.Index.Len())
 	}
 
 	res = c.get("/feed.atom")
@@ -275,7 +289,7 @@ func TestEditorialWorkflowOverHTTP(t *testing.T) {
 	if res := ed.post("/staff/contributors", url.Values{"name": {"Rosa Reviewer"}, "credentials": {"UKCP registered"}, "email": {reviewerU.Email}, "panel": {"yes"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("add panel member: %d %s", res.status, excerpt(res.body))
 	}
-	a, _ := h.app.db.ArticleBySlug(h.ctx, content.KindTherapy, "psychodynamic-therapy")
+	a, _ := h.app.DB.ArticleBySlug(h.ctx, content.KindTherapy, "psychodynamic-therapy")
 	id := itoa(a.ID)
 	form := url.Values{}
 	for k, v := range map[string]string{"title": a.Live.Title, "summary": a.Live.Summary, "body": a.Live.Body + "\n\n## A new section\n\nFreshly written.",
@@ -322,6 +336,7 @@ func TestEditorialWorkflowOverHTTP(t *testing.T) {
 // TestArticleXSS sends the payload list through every article and
 // contributor field and checks every page that shows them.
 func TestArticleXSS(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, 20, nil)
 	editorU := h.user("editor@example.org", testPassword, account.Editor)
 	reviewerU := h.user("reviewer@example.org", testPassword, account.Reviewer)
@@ -340,7 +355,7 @@ func TestArticleXSS(t *testing.T) {
 			assertSafe(t, fmt.Sprintf("payload %d contributor form", i), res)
 			continue
 		}
-		cs, _ := h.app.db.Contributors(h.ctx)
+		cs, _ := h.app.DB.Contributors(h.ctx)
 		var author int64
 		for _, c := range cs {
 			if strings.Contains(c.Name, marker) {
@@ -353,7 +368,7 @@ func TestArticleXSS(t *testing.T) {
 			"funding": {"Funding " + marker + " " + p}, "author_id": {itoa(author)}}
 		res := ed.post("/staff/articles", form)
 		assertSafe(t, fmt.Sprintf("payload %d save", i), res)
-		a, err := h.app.db.ArticleBySlug(h.ctx, content.KindGuide, fmt.Sprintf("xss-%d", i))
+		a, err := h.app.DB.ArticleBySlug(h.ctx, content.KindGuide, fmt.Sprintf("xss-%d", i))
 		if err != nil {
 			// Refused input is redisplayed (checked above); try the
 			// same payload without the fields that refused it.
@@ -363,7 +378,7 @@ func TestArticleXSS(t *testing.T) {
 				assertSafe(t, fmt.Sprintf("payload %d retry", i), res)
 				continue
 			}
-			if a, err = h.app.db.ArticleBySlug(h.ctx, content.KindGuide, fmt.Sprintf("xss-%d", i)); err != nil {
+			if a, err = h.app.DB.ArticleBySlug(h.ctx, content.KindGuide, fmt.Sprintf("xss-%d", i)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -397,4 +412,52 @@ func TestArticleXSS(t *testing.T) {
 		t.Fatalf("markers shown only %d times", shown)
 	}
 	t.Logf("%d payloads, markers found on %d page views", len(xssPayloads), shown)
+}
+
+// TestOverdueNoticeIsHonest: an overdue article says "our editors have
+// been told" only once an editor exists and the reminder was queued; on
+// a9e286d it said so with no editor at all.
+func TestOverdueNoticeIsHonest(t *testing.T) {
+	// No scheduled jobs: the test runs the reminders itself. With the
+	// runner on, its first tick could read the editors before the demo
+	// staff account is disabled and claim the reminder after the table
+	// is cleared, so editor-honest was never told (seen under -race).
+	h := newHarness(t, 0, func(c *config) { c.JobsInterval = 0 })
+	articles, err := h.app.DB.Articles(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var path string
+	for _, a := range articles {
+		if a.IsPublic() && a.ReviewOverdue(h.clock.Now()) {
+			path = a.Kind.Path() + a.Slug
+		}
+	}
+	if path == "" {
+		t.Fatal("the demo content has no overdue article")
+	}
+	// The demo's staff account is an editor and may have been told
+	// already: take it out, and forget what it was told.
+	staff, err := h.app.DB.UserByEmail(h.ctx, "demo.staff@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.DB.SetDisabled(h.ctx, staff.ID, true, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.DB.ExecForTest(h.ctx, `DELETE FROM article_review_reminders`); err != nil {
+		t.Fatal(err)
+	}
+	page := h.client().get(path)
+	if !strings.Contains(page.body, "This page is due for review") || strings.Contains(page.body, "editors have been told") {
+		t.Fatalf("no editor yet: %d %s", page.status, excerpt(page.body))
+	}
+	h.user("editor-honest@example.org", testPassword, account.Editor)
+	if _, err := h.app.Content.RunReviewReminders(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.mail("editor-honest@example.org", "Overdue for review")
+	if page := h.client().get(path); !strings.Contains(page.body, "our editors have been told") {
+		t.Fatalf("after the reminder was queued: %s", excerpt(page.body))
+	}
 }

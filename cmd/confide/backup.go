@@ -34,6 +34,9 @@ func backup(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		recipient = r
 	}
+	if cfg.DatabaseURL != "" {
+		return store.ErrUsePgDump
+	}
 	db, err := store.Open(ctx, cfg.DB, newLogger(cfg, stderr))
 	if err != nil {
 		return err
@@ -93,6 +96,9 @@ func encryptFile(src, dst string, r age.Recipient) error {
 // restore is `confide restore`: decrypt if needed, check integrity, then
 // move into place (refusing to replace a database unless --force).
 func restore(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	if cfg.DatabaseURL != "" || store.IsPostgresURL(cfg.DB) {
+		return errors.New("confide restore puts a SQLite backup in place; on PostgreSQL restore a pg_dump with pg_restore (or move a SQLite directory across with confide migrate-store)")
+	}
 	if cfg.From == "" {
 		return errors.New("--from is required")
 	}
@@ -143,7 +149,7 @@ func restore(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 
 // rotateKeys is `confide keys rotate`.
 func rotateKeys(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
-	db, err := store.Open(ctx, cfg.DB, newLogger(cfg, stderr))
+	db, err := store.Open(ctx, cfg.storeDSN(), newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}

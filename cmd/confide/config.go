@@ -1,12 +1,20 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
+
+	"github.com/confide-org/confide/internal/app"
+	"github.com/confide-org/confide/internal/store"
 )
 
 // config is everything the commands can be told, from flags or from
@@ -22,6 +30,10 @@ type config struct {
 	CrisisLines     string
 	SyncInterval    time.Duration
 	ShutdownTimeout time.Duration
+
+	// monitoring
+	MetricsAddr  string
+	MetricsToken string
 
 	// accounts, mail and verification
 	BaseURL         string
@@ -45,8 +57,13 @@ type config struct {
 	EnquiryMinFill   time.Duration
 	EnquiryRetention time.Duration
 	OutboxPoll       time.Duration
+	OutboxLease      time.Duration
 	PerTherapistDay  int
 	PerSenderDay     int
+
+	// audit
+	Anchor              string
+	AuditAnchorInterval time.Duration
 
 	// admin create
 	Email         string
@@ -56,8 +73,10 @@ type config struct {
 	Queries     int
 	Peers       peerList
 	DatabaseURL string
-	JSONOut     string
-	BenchDB     string
+	// PeerURL is bench search's PostgreSQL peer (its own tables).
+	PeerURL string
+	JSONOut string
+	BenchDB string
 	// bench http and live
 	BenchDuration time.Duration
 	Connections   int
@@ -66,12 +85,20 @@ type config struct {
 	EditRate      int
 	Workers       int
 
-	// backup and restore
+	// backup, restore and migrate-store
 	Out          string
 	From         string
+	To           string
 	AgeRecipient string
 	AgeIdentity  string
 	Force        bool
+
+	// export and import
+	ExportFormat string
+	ImportFile   string
+	ImportFormat string
+	Apply        bool
+	RegisterBody string
 
 	// demo command
 	Therapists int
@@ -86,7 +113,8 @@ const defaultSyncInterval = 2 * time.Second
 const defaultCrisisLines = "In an emergency call 999.|For urgent help call NHS 111.|Samaritans: 116 123 (free, 24 hours)."
 
 func (c *config) common(fs *flag.FlagSet) {
-	fs.StringVar(&c.DB, "db", "./confide.db", "path of the SQLite database file")
+	fs.StringVar(&c.DB, "db", "./confide.db", "path of the SQLite database file (the default store: one process, nothing to install)")
+	fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL connection URL (postgres://user:password@host:5432/confide); when set the data lives there instead of --db, and several replicas may share it (with the same --key-file)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 }
@@ -111,13 +139,29 @@ func (c *config) keyFlag(fs *flag.FlagSet) {
 	fs.StringVar(&c.KeyFile, "key-file", "./confide.key", "file holding the master keys that seal enquiries (created, mode 0400, if missing); keep it out of database backups")
 }
 
+// existingKeyFlag is --key-file for commands that only read the key.
+func (c *config) existingKeyFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.KeyFile, "key-file", "./confide.key", "the server's key file (the audit log's key is derived from it; it must exist)")
+}
+
+func (c *config) auditFlags(fs *flag.FlagSet, sub string) {
+	c.common(fs)
+	c.existingKeyFlag(fs)
+	if sub != "verify" {
+		return
+	}
+	fs.StringVar(&c.Anchor, "anchor", "", "also check the log against this anchor file (a server writes one beside its key file, KEY-FILE.anchor): fail if the log is shorter or disagrees")
+}
+
 func (c *config) serveFlags(fs *flag.FlagSet) {
 	c.common(fs)
 	c.siteFlags(fs)
 	c.keyFlag(fs)
+	fs.DurationVar(&c.AuditAnchorInterval, "audit-anchor-interval", time.Hour, "how often to write the audit log's head to the log and to the anchor file beside the key file (also done on shutdown; 0: only then)")
 	fs.DurationVar(&c.EnquiryMinFill, "enquiry-min-fill", 3*time.Second, "enquiries sent sooner than this after the form was shown are refused as automated")
 	fs.DurationVar(&c.EnquiryRetention, "enquiry-retention", 365*24*time.Hour, "delete enquiries this long after their last activity")
 	fs.DurationVar(&c.OutboxPoll, "outbox-poll", time.Second, "how often the outbox looks for emails to send")
+	fs.DurationVar(&c.OutboxLease, "outbox-lease", time.Minute, "how long a replica may take to send one email before another replica may try it (at least 2s)")
 	fs.IntVar(&c.PerTherapistDay, "enquiries-per-therapist-day", 20, "most enquiries one therapist receives in 24 hours")
 	fs.IntVar(&c.PerSenderDay, "enquiries-per-sender-day", 3, "most enquiries one email address sends in 24 hours")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "take the client address from the last X-Forwarded-For entry (only behind your own proxy)")
@@ -130,6 +174,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CrisisLines, "crisis-lines", defaultCrisisLines, "crisis signposting lines for the footer, separated by |")
 	fs.DurationVar(&c.SyncInterval, "sync-interval", defaultSyncInterval, "how often to pick up profile changes made by other processes")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let requests finish on shutdown")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this separate address, e.g. 127.0.0.1:9090 (empty: no separate listener)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", "", "also serve /metrics on the main address to requests with Authorization: Bearer TOKEN (empty: /metrics is 404 there); prefer the environment variable")
 }
 
 func (c *config) demoFlags(fs *flag.FlagSet) {
@@ -142,6 +188,7 @@ func (c *config) demoFlags(fs *flag.FlagSet) {
 func (c *config) adminFlags(fs *flag.FlagSet) {
 	c.common(fs)
 	c.siteFlags(fs)
+	c.keyFlag(fs)
 	fs.StringVar(&c.Email, "email", "", "email address of the admin account")
 	fs.BoolVar(&c.PasswordStdin, "password-stdin", false, "read the password from standard input instead of printing a one-time setup link")
 }
@@ -157,11 +204,43 @@ func (c *config) backupFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AgeRecipient, "age-recipient", "", "encrypt the backup to this age recipient (age1…); the key file is never included")
 }
 
+func (c *config) exportFlags(fs *flag.FlagSet) {
+	c.common(fs)
+	fs.StringVar(&c.ExportFormat, "format", "csv", "csv (a spreadsheet; cells that would start a formula are made text), jsonl (one JSON object per line) or hsds (an Open Referral HSDS 3.0 tabular data package: a directory)")
+	fs.StringVar(&c.Out, "out", "", "file to write, or for hsds the directory to create (must not exist); standard output when empty (csv and jsonl)")
+	fs.StringVar(&c.BaseURL, "base-url", "", "public address of the site, to make each profile's address absolute (relative when empty; required for hsds)")
+	fs.StringVar(&c.SiteName, "site-name", "Confide", "name of the directory, for the HSDS package's descriptions")
+}
+
+func (c *config) importFlags(fs *flag.FlagSet) {
+	c.common(fs)
+	c.siteFlags(fs)
+	c.keyFlag(fs)
+	fs.StringVar(&c.ImportFormat, "format", "", "csv or jsonl (default: from the file's extension)")
+	fs.BoolVar(&c.Apply, "apply", false, "carry the import out; without it nothing is written and the report says what would happen")
+}
+
+func (c *config) registerFlags(fs *flag.FlagSet) {
+	c.importFlags(fs)
+	fs.StringVar(&c.RegisterBody, "body", "", "the professional body whose member list FILE is: its short name (BACP, UKCP, …), name or slug (required)")
+	fs.BoolVar(&c.Force, "force", false, "apply a list even though it would lapse more than half of the body's verified memberships")
+}
+
 func (c *config) restoreFlags(fs *flag.FlagSet) {
 	c.common(fs)
 	fs.StringVar(&c.From, "from", "", "backup file to restore")
 	fs.StringVar(&c.AgeIdentity, "age-identity", "", "age identity file to decrypt an encrypted backup")
 	fs.BoolVar(&c.Force, "force", false, "replace an existing database at --db")
+}
+
+func (c *config) migrateStoreFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.LogLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.From, "from", "", "the database to copy: a SQLite file (or a PostgreSQL URL)")
+	fs.StringVar(&c.To, "to", "", "the database to copy into: a PostgreSQL URL (or a SQLite file that does not exist yet)")
+	fs.BoolVar(&c.Force, "force", false, "replace whatever the target PostgreSQL database already holds")
+	c.existingKeyFlag(fs)
+	c.DB = "unused"
 }
 
 // benchFlags are the options of `confide bench sub`.
@@ -177,8 +256,9 @@ func (c *config) benchFlags(fs *flag.FlagSet, sub string) {
 	switch sub {
 	case "search":
 		fs.Var(&c.Peers, "peer", "compare with a peer: sqlite or postgres (repeatable)")
-		fs.StringVar(&c.DatabaseURL, "database-url", "", "PostgreSQL URL for --peer postgres (a throwaway database: its tables are replaced)")
+		fs.StringVar(&c.PeerURL, "database-url", "", "PostgreSQL URL for --peer postgres (a throwaway database: its tables are replaced)")
 	case "http":
+		fs.StringVar(&c.DatabaseURL, "database-url", "", "serve from this PostgreSQL database instead of the generated SQLite file (the profiles are generated into it when it has none), to compare the two stores")
 		fs.DurationVar(&c.BenchDuration, "duration", 30*time.Second, "how long each load runs (in-process, the mix over HTTP, /healthz)")
 		fs.IntVar(&c.Connections, "connections", 32, "HTTP connections wrk keeps busy")
 		fs.StringVar(&c.WrkBinary, "wrk", "wrk", "the wrk program (Debian package wrk)")
@@ -213,8 +293,20 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 	return fs.Parse(args)
 }
 
+// storeDSN is where the data lives: the PostgreSQL URL if one is given,
+// else the SQLite file.
+func (c config) storeDSN() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return c.DB
+}
+
 func (c *config) validate() error {
 	var errs []error
+	if (c.DatabaseURL != "" && !store.IsPostgresURL(c.DatabaseURL)) || (c.PeerURL != "" && !store.IsPostgresURL(c.PeerURL)) {
+		errs = append(errs, errors.New("--database-url must start with postgres:// or postgresql://"))
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -241,14 +333,25 @@ func (c *config) validate() error {
 	if c.Argon2Time != 0 && (c.Argon2Time < 2 || c.Argon2Time > 20) {
 		errs = append(errs, errors.New("--argon2-time must be from 2 to 20"))
 	}
-	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
-		errs = append(errs, fmt.Errorf("--base-url must start with http:// or https://, not %q", c.BaseURL))
+	if u, err := url.Parse(c.BaseURL); c.BaseURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		errs = append(errs, fmt.Errorf("--base-url must be an address starting with http:// or https:// and a host name, like https://find.example.org, not %q", c.BaseURL))
 	}
 	if c.SessionIdle < 0 || c.SessionLifetime < 0 || (c.SessionIdle > 0 && c.SessionLifetime > 0 && c.SessionIdle > c.SessionLifetime) {
 		errs = append(errs, errors.New("--session-idle and --session-lifetime must be positive, idle no longer than lifetime"))
 	}
+	if c.OutboxLease != 0 && c.OutboxLease < 2*time.Second {
+		errs = append(errs, errors.New("--outbox-lease must be at least 2s"))
+	}
 	if c.SyncInterval < 0 {
 		errs = append(errs, errors.New("--sync-interval must not be negative"))
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-addr must be host:port, like 127.0.0.1:9090: %w", err))
+		}
+	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || strings.ContainsFunc(c.MetricsToken, unicode.IsSpace)) {
+		errs = append(errs, errors.New("--metrics-token must be at least 16 characters, without spaces"))
 	}
 	return errors.Join(errs...)
 }
@@ -260,4 +363,27 @@ func usage(fs *flag.FlagSet, w io.Writer, synopsis string) func() {
 			fmt.Fprintf(w, "  --%s (%s)\n        %s (default %q)\n", f.Name, envName(f.Name), f.Usage, f.DefValue)
 		})
 	}
+}
+
+// appConfig groups the serve settings the way internal/app takes them.
+func (c config) appConfig() app.Config {
+	return app.Config{
+		Site:   app.SiteConfig{Name: c.SiteName, CrisisLines: splitLines(c.CrisisLines), BaseURL: c.BaseURL, Demo: c.Demo, DemoTherapists: c.DemoTherapists},
+		Server: app.ServerConfig{Addr: c.Addr, TrustProxy: c.TrustProxy, ShutdownTimeout: c.ShutdownTimeout, MetricsAddr: c.MetricsAddr, MetricsToken: c.MetricsToken},
+		Store:  app.StoreConfig{DSN: c.storeDSN()},
+		Mail: app.MailConfig{SMTPHost: c.SMTPHost, SMTPPort: c.SMTPPort, SMTPTLS: c.SMTPTLS, SMTPUsername: c.SMTPUsername, SMTPPassword: c.SMTPPassword,
+			From: c.MailFrom, Catcher: c.MailCatcher, OutboxPoll: c.OutboxPoll, OutboxLease: c.OutboxLease},
+		Accounts: app.AccountsConfig{SessionIdle: c.SessionIdle, SessionLifetime: c.SessionLifetime, RegistersFile: c.RegistersFile,
+			Argon2MemoryKiB: c.Argon2MemoryKiB, Argon2Time: c.Argon2Time},
+		Enquiries: app.EnquiriesConfig{KeyFile: c.KeyFile, MinFill: c.EnquiryMinFill, Retention: c.EnquiryRetention,
+			PerTherapistDay: c.PerTherapistDay, PerSenderDay: c.PerSenderDay},
+		Search: app.SearchConfig{SyncInterval: c.SyncInterval},
+		Jobs:   app.JobsConfig{Interval: c.JobsInterval},
+		Audit:  app.AuditConfig{AnchorInterval: c.AuditAnchorInterval},
+	}
+}
+
+// newApp builds the application from the command's settings.
+func newApp(ctx context.Context, cfg config, log *slog.Logger, now func() time.Time) (*app.App, error) {
+	return app.New(ctx, cfg.appConfig(), log, now)
 }

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/app"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/store/storetest"
 )
 
 // clock is a settable clock shared by the whole app under test.
@@ -41,10 +43,11 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // harness is a whole Confide served over real HTTP on 127.0.0.1, with a
-// real SMTP catcher receiving its email and a SQLite database on disk.
+// real SMTP catcher receiving its email and a database of its own: a
+// SQLite file, or a PostgreSQL schema when CONFIDE_TEST_POSTGRES is set.
 type harness struct {
 	t     *testing.T
-	app   *app
+	app   *app.App
 	srv   *httptest.Server
 	clock *clock
 	ctx   context.Context
@@ -64,9 +67,9 @@ func newHarnessLogs(t *testing.T, therapists int, tweak func(*config), extra *sy
 		t.Fatal(err)
 	}
 	cfg := config{
-		DB: filepath.Join(t.TempDir(), "confide.db"), Demo: true, DemoTherapists: therapists, SiteName: "Confide",
+		DB: storetest.DSN(t), Demo: true, DemoTherapists: therapists, SiteName: "Confide",
 		CrisisLines: defaultCrisisLines, BaseURL: "http://" + ln.Addr().String(), MailCatcher: true, MailFrom: "Confide <no-reply@example.org>",
-		SessionIdle: time.Hour, SessionLifetime: 12 * time.Hour, JobsInterval: time.Hour,
+		SessionIdle: time.Hour, SessionLifetime: 12 * time.Hour, JobsInterval: time.Hour, SyncInterval: 200 * time.Millisecond,
 		KeyFile: filepath.Join(t.TempDir(), "confide.key"), EnquiryMinFill: 0, EnquiryRetention: 365 * 24 * time.Hour, OutboxPoll: 50 * time.Millisecond,
 	}
 	if tweak != nil {
@@ -88,15 +91,14 @@ func newHarnessLogs(t *testing.T, therapists int, tweak func(*config), extra *sy
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.handler}}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler}}
 	srv.Start()
-	if cfg.OutboxPoll > 0 {
-		wctx, stopWorker := context.WithCancel(context.Background())
-		workerDone := make(chan struct{})
-		go func() { a.outbox.Run(wctx); close(workerDone) }()
-		t.Cleanup(func() { stopWorker(); <-workerDone })
+	// The same background workers as `confide serve`: change feed,
+	// scheduled jobs (each test's config says how often), outbox.
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close(); a.close() })
+	t.Cleanup(func() { srv.Close(); a.Close() })
 	return &harness{t: t, app: a, srv: srv, clock: clk, ctx: context.Background()}
 }
 
@@ -187,13 +189,13 @@ func (c *client) signIn(email, password string) response {
 // subject is not sign-up itself).
 func (h *harness) user(email, password string, roles ...account.Role) *account.User {
 	h.t.Helper()
-	hash, err := h.app.accounts.Hasher().Hash(h.ctx, password)
+	hash, err := h.app.Accounts.Hasher().Hash(h.ctx, password)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	now := h.clock.Now()
 	u := &account.User{Email: email, PasswordHash: hash, EmailConfirmedAt: now, Roles: roles, CreatedAt: now, UpdatedAt: now}
-	if err := h.app.db.CreateUser(h.ctx, u, nil); err != nil {
+	if err := h.app.DB.CreateUser(h.ctx, u, nil); err != nil {
 		h.t.Fatal(err)
 	}
 	return u
@@ -204,7 +206,7 @@ func (h *harness) mail(to, subject string) string {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(h.ctx, 20*time.Second)
 	defer cancel()
-	m, err := h.app.catcher.WaitFor(ctx, to, subject)
+	m, err := h.app.Catcher.WaitFor(ctx, to, subject)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -241,7 +243,7 @@ func profileForm(name string) url.Values {
 // ownProfile reads the profile an account keeps.
 func (h *harness) ownProfile(u *account.User) *directory.Profile {
 	h.t.Helper()
-	p, err := h.app.db.ProfileByOwner(h.ctx, u.ID)
+	p, err := h.app.DB.ProfileByOwner(h.ctx, u.ID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -265,4 +267,24 @@ func httptestGet(h http.Handler, path string) string {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	return rec.Body.String()
+}
+
+// demoInbox counts the enquiries the demo site put in the demo
+// therapist's inbox at start (0 without demo accounts), for tests that
+// count every enquiry stored.
+func (h *harness) demoInbox() int {
+	h.t.Helper()
+	u, err := h.app.DB.UserByEmail(h.ctx, "demo.therapist@example.org")
+	if err != nil {
+		return 0
+	}
+	p, err := h.app.DB.ProfileByOwner(h.ctx, u.ID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	es, err := h.app.DB.EnquiriesFor(h.ctx, p.ID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(es)
 }

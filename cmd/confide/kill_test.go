@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -25,11 +26,13 @@ import (
 	"time"
 
 	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/audit"
 	"github.com/confide-org/confide/internal/demo"
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/enquiry"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/store"
+	"github.com/confide-org/confide/internal/store/storetest"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
@@ -41,7 +44,11 @@ func TestMain(m *testing.M) {
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {
 			panic(err)
 		}
-		os.Exit(run(context.Background(), argv, func(string) string { return "" }, os.Stdin, os.Stdout, os.Stderr))
+		// Like main: SIGTERM shuts down cleanly (SIGKILL cannot be caught).
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, argv, func(string) string { return "" }, os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
@@ -50,7 +57,7 @@ func TestMain(m *testing.M) {
 func killWorld(t *testing.T, dir string, therapists int) (dbPath, keyFile string, slugs []string) {
 	t.Helper()
 	ctx := context.Background()
-	dbPath, keyFile = filepath.Join(dir, "confide.db"), filepath.Join(dir, "confide.key")
+	dbPath, keyFile = storetest.DSN(t), filepath.Join(dir, "confide.key")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db, err := store.Open(ctx, dbPath, log)
 	if err != nil {
@@ -203,7 +210,11 @@ func TestKillAndRestart(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for c := range cycles {
 		cmd := start()
-		time.Sleep(time.Duration(400+rng.IntN(1200)) * time.Millisecond)
+		up := time.Duration(400+rng.IntN(1200)) * time.Millisecond
+		if raceDetector {
+			up *= 4 // a -race server takes seconds to start on 2 busy cores
+		}
+		time.Sleep(up)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
@@ -233,6 +244,7 @@ func TestKillAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var ackedIDs []string
 	seen := map[string]bool{}
 	for _, a := range acks {
 		if seen[a.idem] {
@@ -243,6 +255,7 @@ func TestKillAndRestart(t *testing.T) {
 		if err != nil {
 			t.Fatalf("acknowledged enquiry %s (ref %s) is missing: %v", a.idem, a.ref, err)
 		}
+		ackedIDs = append(ackedIDs, e.ID)
 		if e.Reference() != a.ref {
 			t.Fatalf("enquiry %s has reference %s, sender was told %s", a.idem, e.Reference(), a.ref)
 		}
@@ -260,6 +273,11 @@ func TestKillAndRestart(t *testing.T) {
 			t.Fatalf("enquiry %s has %d outbox rows (%v)", e.ID, len(out), err)
 		}
 	}
+	// The server was last stopped with SIGTERM, so its anchor is the
+	// chain's last entry.
+	if head, anchor := checkAudit(t, db, keyFile, ackedIDs); anchor.Seq != head.Seq {
+		t.Errorf("after a clean shutdown the anchor file records entry %d, but the chain ends at %d", anchor.Seq, head.Seq)
+	}
 	total := 0
 	for _, s := range slugs {
 		p, _ := db.ProfileBySlug(ctx, s)
@@ -272,6 +290,44 @@ func TestKillAndRestart(t *testing.T) {
 	if len(acks) == 0 || total < len(acks) {
 		t.Fatalf("%d stored for %d acknowledged", total, len(acks))
 	}
+}
+
+// checkAudit verifies the audit chain under the key file's audit key and
+// against the anchor beside it, and counts enquiry.create entries: each
+// acknowledged enquiry has exactly one, since the entry commits with the
+// enquiry. It returns the head it verified and the anchor.
+func checkAudit(t *testing.T, db *store.DB, keyFile string, acked []string) (audit.Head, *audit.Head) {
+	t.Helper()
+	ctx := context.Background()
+	key, err := auditKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchor, err := audit.ReadAnchor(audit.AnchorPath(keyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := audit.Verify(ctx, db, key, anchor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := map[string]int{}
+	if err := db.EachAudit(ctx, func(e audit.Entry) error {
+		if e.Action == "enquiry.create" {
+			_, id, _ := strings.Cut(e.Object, " enquiry:")
+			created[id]++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range acked {
+		if created[id] != 1 {
+			t.Errorf("acknowledged enquiry %s has %d enquiry.create audit entries, want 1", id, created[id])
+		}
+	}
+	t.Logf("audit chain: %d entries verify (anchored at %d); %d acknowledged enquiries each have their one entry", head.Seq, anchor.Seq, len(acked))
+	return head, anchor
 }
 
 func countLines(t *testing.T, path, substr string) int {

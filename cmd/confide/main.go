@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -22,11 +21,13 @@ import (
 	"time"
 
 	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/app"
 	"github.com/confide-org/confide/internal/audit"
+	"github.com/confide-org/confide/internal/bench"
 	"github.com/confide-org/confide/internal/demo"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/enquiry"
 	"github.com/confide-org/confide/internal/geo"
-	"github.com/confide-org/confide/internal/jobs"
 	"github.com/confide-org/confide/internal/store"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
@@ -39,6 +40,10 @@ const benchUsage = `Usage:
   confide bench http [--therapists N] [--duration D] [--connections C] [--json FILE]
   confide bench live [--therapists N] [--duration D] [--edits-per-second R] [--json FILE]`
 
+const auditUsage = `Usage:
+  confide audit verify [--key-file F] [--anchor F.anchor] [--db PATH]
+  confide audit anchor [--key-file F] [--db PATH]`
+
 const topUsage = `Confide: find a verified counsellor or psychotherapist.
 
 Usage:
@@ -46,10 +51,19 @@ Usage:
   confide demo [options]      add fictional demo profiles to a database
   confide admin create --email E
                               create an admin and print a one-time setup link
-  confide audit verify        check the audit log's hash chain
+  confide audit verify [--anchor FILE]
+                              check the audit log's MAC chain (and its anchor)
+  confide audit anchor        anchor the audit log's head now
   confide keys rotate         add a new enquiry master key and re-wrap data keys
   confide backup --out FILE   write a checked, consistent copy of the database
   confide restore --from FILE put a backup in place
+  confide export --format F   write the public directory as CSV, JSON lines or an HSDS data package
+  confide import therapists FILE [--apply]
+                              check (and with --apply, import) a register of therapists
+  confide import register --body BODY FILE [--apply]
+                              hold verified memberships to a body's current member list
+  confide migrate-store --from FILE.db --to postgres://…
+                              copy a SQLite directory into PostgreSQL
   confide bench search        benchmark search against SQLite and PostgreSQL
   confide bench http          load the JSON API over HTTP with wrk
   confide bench live          search while profiles are being edited
@@ -73,6 +87,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs := flag.NewFlagSet("confide "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var action func() error
+	// positional, when set, receives the command's file argument.
+	var positional *string
+	var positionalUsage string
 	ok := true
 	switch cmd {
 	case "serve":
@@ -91,11 +108,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.Usage = usage(fs, stderr, "Usage: confide admin create --email E [--password-stdin]\n\nCreates an admin account (or makes an existing account an admin) and prints a one-time\nlink to choose its password; with --password-stdin, reads the password instead.")
 		action = func() error { return createAdmin(ctx, cfg, stdin, stdout, stderr) }
 	case "audit":
-		if _, rest, ok = subcommand(rest, "Usage: confide audit verify [--db PATH]", stderr, "verify"); !ok {
+		var sub string
+		if sub, rest, ok = subcommand(rest, auditUsage, stderr, "verify", "anchor"); !ok {
 			return 2
 		}
-		cfg.common(fs)
-		fs.Usage = usage(fs, stderr, "Usage: confide audit verify [--db PATH]\n\nChecks the audit log's hash chain and names the first broken link.")
+		cfg.auditFlags(fs, sub)
+		if sub == "anchor" {
+			fs.Usage = usage(fs, stderr, "Usage: confide audit anchor [--key-file F] [--db PATH]\n\nWrites the audit log's head to the log and to the anchor file beside the key file now (a server does it\nhourly and on shutdown), e.g. before a backup.")
+			action = func() error { return anchorAudit(ctx, cfg, stdout, stderr) }
+			break
+		}
+		fs.Usage = usage(fs, stderr, "Usage: confide audit verify [--key-file F] [--anchor F.anchor] [--db PATH]\n\nChecks every link of the audit log (an HMAC under a key derived from the key file) and, with --anchor,\nthat the log still reaches the anchored entry and holds it unchanged; names the first bad entry.")
 		action = func() error { return verifyAudit(ctx, cfg, stdout, stderr) }
 	case "keys":
 		if _, rest, ok = subcommand(rest, "Usage: confide keys rotate [--key-file F] [--db PATH]", stderr, "rotate"); !ok {
@@ -108,29 +131,61 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		cfg.backupFlags(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide backup --out FILE [--age-recipient age1…] [--db PATH]\n\nWrites a consistent copy of the live database, checks it, and optionally encrypts it with age.")
 		action = func() error { return backup(ctx, cfg, stdout, stderr) }
+	case "import":
+		const importUsage = "Usage: confide import therapists FILE [--apply] [--format csv|jsonl] [--key-file F] [--db PATH]\n" +
+			"       confide import register --body BODY FILE [--apply] [--force] [--format csv|jsonl] [--key-file F] [--db PATH]"
+		var sub string
+		if sub, rest, ok = subcommand(rest, importUsage, stderr, "therapists", "register"); !ok {
+			return 2
+		}
+		if sub == "register" {
+			const registerUsage = "Usage: confide import register --body BODY FILE [--apply] [--force] [--format csv|jsonl] [--key-file F] [--db PATH]"
+			cfg.registerFlags(fs)
+			fs.Usage = usage(fs, stderr, registerUsage+"\n\nCompares a professional body's current member list (see docs/import.md) with the directory: verified\n"+
+				"memberships of BODY the list leaves out or shows as lapsed or suspended would lose their verification (a profile\n"+
+				"whose only one it is leaves search) and their therapists be told; lapsed ones listed as current again go back to\n"+
+				"the verification queue. A dry run unless --apply; a list that would lapse more than half needs --force.")
+			positional, positionalUsage = &cfg.ImportFile, registerUsage
+			action = func() error { return importRegister(ctx, cfg, stdout, stderr) }
+			break
+		}
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			fmt.Fprintln(stderr, importUsage)
+			return 2
+		}
+		cfg.ImportFile, rest = rest[0], rest[1:]
+		cfg.importFlags(fs)
+		fs.Usage = usage(fs, stderr, importUsage+"\n\nChecks every row of a register (see docs/import.md) and reports what would be created, updated or left\nunchanged, and every problem with its line and column; --apply does it. Imported profiles stay unpublished\nuntil their therapist claims them and a verifier checks them.")
+		action = func() error { return importTherapists(ctx, cfg, stdout, stderr) }
+	case "export":
+		cfg.exportFlags(fs)
+		fs.Usage = usage(fs, stderr, "Usage: confide export [--format csv|jsonl|hsds] [--out FILE|DIR] [--base-url URL] [--db PATH]\n\nWrites every public profile, with only what its public page shows (no email address, districts rather\nthan postcodes), for spreadsheets and other software. Enquiries and accounts are never exported.\n--format hsds writes an Open Referral HSDS 3.0 tabular data package (datapackage.json and one CSV per\ntable) into the new directory --out, and needs --base-url.")
+		action = func() error { return exportDirectory(ctx, cfg, stdout, stderr) }
 	case "restore":
 		cfg.restoreFlags(fs)
 		fs.Usage = usage(fs, stderr, "Usage: confide restore --from FILE --db PATH [--age-identity FILE] [--force]\n\nChecks a backup and puts it in place as the database (stop the server first).")
 		action = func() error { return restore(ctx, cfg, stdout, stderr) }
+	case "migrate-store":
+		cfg.migrateStoreFlags(fs)
+		fs.Usage = usage(fs, stderr, "Usage: confide migrate-store --from FILE.db --to postgres://… [--force]\n\nCopies a whole directory (profiles, accounts, sealed enquiries, the audit chain…) into another database,\nthen checks every table's count and the audit chain on the target. Stop the servers first.")
+		action = func() error { return migrateStore(ctx, cfg, stdout, stderr) }
 	case "bench":
 		var sub string
 		if sub, rest, ok = subcommand(rest, benchUsage, stderr, "search", "http", "live"); !ok {
 			return 2
 		}
 		cfg.benchFlags(fs, sub)
-		var run func() error
 		switch sub {
 		case "search":
 			fs.Usage = usage(fs, stderr, "Usage: confide bench search [options]\n\nGenerates a directory, runs a query mix on Confide and on each peer, checks every answer agrees and reports latencies.")
-			run = func() error { return benchSearch(ctx, cfg, stdout, stderr) }
+			action = func() error { return bench.RunSearch(ctx, cfg.benchSearchOptions(stderr), stdout, stderr) }
 		case "http":
 			fs.Usage = usage(fs, stderr, "Usage: confide bench http [options]\n\nServes the API on 127.0.0.1 and loads it with wrk (the query mix, then /healthz), beside the same mix in-process.")
-			run = func() error { return benchHTTP(ctx, cfg, stdout, stderr) }
+			action = func() error { return bench.RunHTTP(ctx, cfg.benchHTTPOptions(stderr), stdout, stderr) }
 		case "live":
 			fs.Usage = usage(fs, stderr, "Usage: confide bench live [options]\n\nRuns the query mix while profile edits are committed at a steady rate; reports how soon each edit is searchable and how query latency changes.")
-			run = func() error { return benchLive(ctx, cfg, stdout, stderr) }
+			action = func() error { return bench.RunLive(ctx, cfg.benchLiveOptions(stderr), stdout, stderr) }
 		}
-		action = func() error { return profiled(cfg.CPUProfile, run) }
 	case "version":
 		fs.Usage = usage(fs, stderr, "Usage: confide version\n\nPrints the version of this build.")
 		action = func() error { fmt.Fprintln(stdout, "confide", buildVersion()); return nil }
@@ -146,6 +201,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return 0
 		}
 		fmt.Fprintln(stderr, "confide:", err)
+		return 2
+	}
+	// A command's one positional argument (a file) may come before, among
+	// or after its flags.
+	for positional != nil && *positional == "" && fs.NArg() > 0 {
+		*positional = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			fmt.Fprintln(stderr, "confide:", err)
+			return 2
+		}
+	}
+	if positional != nil && *positional == "" {
+		fmt.Fprintln(stderr, positionalUsage)
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -208,7 +276,7 @@ func openData(ctx context.Context, cfg config, log *slog.Logger) (*taxonomy.Taxo
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	db, err := store.Open(ctx, cfg.DB, log)
+	db, err := store.Open(ctx, cfg.storeDSN(), log)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -221,49 +289,12 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer a.close()
-
-	bgCtx, cancelBackground := context.WithCancel(ctx)
-	defer cancelBackground()
-	if cfg.SyncInterval > 0 {
-		go a.syncer.Run(bgCtx)
-	}
-	jobsDone := make(chan struct{})
-	go func() { jobs.Run(bgCtx, log, a.jobs...); close(jobsDone) }()
-	outboxDone := make(chan struct{})
-	go func() { a.outbox.Run(bgCtx); close(outboxDone) }()
-	defer func() { cancelBackground(); <-jobsDone; <-outboxDone }()
-
-	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		a.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	log.Info("serving", "url", "http://"+ln.Addr().String(), "version", buildVersion())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info("stopped")
-	return nil
+	return a.Run(ctx, ln, buildVersion())
 }
 
 func splitLines(s string) []string {
@@ -313,7 +344,7 @@ func createAdmin(ctx context.Context, cfg config, stdin io.Reader, stdout, stder
 		return errors.New("--email is required")
 	}
 	log := newLogger(cfg, stderr)
-	db, err := store.Open(ctx, cfg.DB, log)
+	db, err := store.Open(ctx, cfg.storeDSN(), log)
 	if err != nil {
 		return err
 	}
@@ -330,17 +361,49 @@ func createAdmin(ctx context.Context, cfg config, stdin io.Reader, stdout, stder
 		}
 	}
 	now := time.Now
-	accounts := account.NewService(account.Config{SiteName: cfg.SiteName, BaseURL: cfg.baseURL()}, db, cfg.hasher(), account.NewPolicy(),
-		noMail{}, audit.NewLog(db, now), now, log)
+	keys, _, err := enquiry.LoadOrCreateKeyring(cfg.KeyFile)
+	if err != nil {
+		return err
+	}
+	auditLog, err := app.OpenAudit(ctx, db, keys, cfg.KeyFile, log, now)
+	if err != nil {
+		return err
+	}
+	// Without --base-url there is no address to put in front of the link
+	// (admin create has no --addr): the link is printed as a path, with
+	// how to open it, rather than as a broken "http:///setup" link.
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	accounts := account.NewService(account.Config{SiteName: cfg.SiteName, BaseURL: base}, db, cfg.appConfig().Accounts.Hasher(), account.NewPolicy(),
+		noMail{}, auditLog, now, log)
 	link, err := accounts.CreateAdmin(ctx, cfg.Email, password)
 	if err != nil {
 		return err
 	}
-	if link == "" {
-		fmt.Fprintf(stdout, "%s is an admin and its password is set. Sign in at %s/signin\n", cfg.Email, cfg.baseURL())
-		return nil
+	email, _ := account.NormalizeEmail(cfg.Email)
+	u, err := db.UserByEmail(ctx, email)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "%s is an admin. Open this link within 24 hours to choose its password (it works once):\n%s\n", cfg.Email, link)
+	roles := make([]string, len(u.Roles))
+	for i, r := range u.Roles {
+		roles[i] = string(r)
+	}
+	fmt.Fprintf(stdout, "%s is an admin. Its roles: %s.\n", u.Email, strings.Join(roles, ", "))
+	switch {
+	case link == "" && base != "":
+		fmt.Fprintf(stdout, "Its password is set. Sign in at %s/signin\n", base)
+	case link == "":
+		fmt.Fprintln(stdout, "Its password is set. Sign in at /signin on your site.")
+	case base != "":
+		fmt.Fprintf(stdout, "Open this link within 24 hours to choose its password (it works once):\n%s\n", link)
+	default:
+		fmt.Fprintf(stdout, "No public address is set (--base-url or CONFIDE_BASE_URL), so only the path of the link can be printed.\n"+
+			"Open it on your site's address within 24 hours to choose the password (it works once):\n%s\n"+
+			"For a server on this machine at the default address that is http://127.0.0.1:8080%s\n"+
+			"To have the whole link printed, give the site's public address, for example:\n"+
+			"  confide admin create --email %s --base-url https://find.example.org\n",
+			link, link, u.Email)
+	}
 	return nil
 }
 
@@ -353,15 +416,65 @@ func (noMail) Send(context.Context, string, string, string) error { return nil }
 
 // verifyAudit is `confide audit verify`.
 func verifyAudit(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
-	db, err := store.Open(ctx, cfg.DB, newLogger(cfg, stderr))
+	key, err := auditKey(cfg.KeyFile)
+	if err != nil {
+		return err
+	}
+	var anchor *audit.Head
+	if cfg.Anchor != "" {
+		if anchor, err = audit.ReadAnchor(cfg.Anchor); err != nil {
+			return err
+		}
+	}
+	db, err := store.Open(ctx, cfg.storeDSN(), newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	n, err := audit.Verify(ctx, db)
+	head, err := audit.Verify(ctx, db, key, anchor)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "audit log intact: %d entries, every hash matches\n", n)
+	fmt.Fprintf(stdout, "audit log intact: %d entries, every link is a MAC under the key file's audit key\n", head.Seq)
+	if anchor != nil {
+		fmt.Fprintf(stdout, "and it holds the anchored entry %d (anchored %s) unchanged\n", anchor.Seq, anchor.At.Format(time.RFC3339))
+	} else {
+		fmt.Fprintf(stdout, "(no anchor given: entries removed from the end would not show; pass --anchor %s)\n", audit.AnchorPath(cfg.KeyFile))
+	}
 	return nil
+}
+
+// anchorAudit is `confide audit anchor`.
+func anchorAudit(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	log := newLogger(cfg, stderr)
+	keys, err := enquiry.LoadKeyring(cfg.KeyFile)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.storeDSN(), log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	auditLog, err := app.OpenAudit(ctx, db, keys, cfg.KeyFile, log, time.Now)
+	if err != nil {
+		return err
+	}
+	path := audit.AnchorPath(cfg.KeyFile)
+	head, err := auditLog.Anchor(ctx, path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "anchored the audit log at entry %d in %s\n", head.Seq, path)
+	return nil
+}
+
+// auditKey derives the audit key from an existing key file: checking the
+// log never creates a key.
+func auditKey(keyFile string) (*audit.Key, error) {
+	keys, err := enquiry.LoadKeyring(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return keys.AuditKey()
 }

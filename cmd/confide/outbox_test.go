@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/mail"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/confide-org/confide/internal/account"
 	"github.com/confide-org/confide/internal/enquiry"
 	confidemail "github.com/confide-org/confide/internal/mail"
 )
@@ -121,8 +123,8 @@ func TestOutboxSurvivesSMTPFaults(t *testing.T) {
 	_, p2 := h.therapist("worker2@example.org")
 	profiles := []int64{p1.ID, p2.ID}
 	all := func() []enquiry.Enquiry {
-		a, _ := h.app.db.EnquiriesFor(h.ctx, p1.ID)
-		b, _ := h.app.db.EnquiriesFor(h.ctx, p2.ID)
+		a, _ := h.app.DB.EnquiriesFor(h.ctx, p1.ID)
+		b, _ := h.app.DB.EnquiriesFor(h.ctx, p2.ID)
 		return append(a, b...)
 	}
 	const n = 30
@@ -132,7 +134,7 @@ func TestOutboxSurvivesSMTPFaults(t *testing.T) {
 		if i%10 == 3 {
 			email, perm = fmt.Sprintf("perm-%d@example.org", i), perm+1
 		}
-		if _, err := h.app.enquiry.Submit(h.ctx, enquiry.Submission{ProfileID: profiles[i%2], Token: enquiry.IssueToken(h.app.keys, h.clock.Now()),
+		if _, err := h.app.Enquiry.Submit(h.ctx, enquiry.Submission{ProfileID: profiles[i%2], Token: enquiry.IssueToken(h.app.Keys, h.clock.Now()),
 			Consent: enquiry.ConsentVersion, Content: enquiry.Content{Name: "S", Email: email, Message: "hello"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +145,7 @@ func TestOutboxSurvivesSMTPFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	newWorker := func(i int) *enquiry.Worker {
-		w := *h.app.outbox
+		w := *h.app.Outbox
 		w.Sender, w.Now, w.Owner = sender, time.Now, fmt.Sprintf("worker-%d", i)
 		w.Lease, w.Base, w.Cap, w.Poll, w.MaxTemporary, w.MaxPermanent = 2500*time.Millisecond, 20*time.Millisecond, 200*time.Millisecond, 20*time.Millisecond, 60, 3
 		w.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -155,7 +157,7 @@ func TestOutboxSurvivesSMTPFaults(t *testing.T) {
 	for cycle := 0; ; cycle++ {
 		pending := 0
 		for _, e := range all() {
-			out, _ := h.app.db.OutboxFor(h.ctx, e.ID)
+			out, _ := h.app.DB.OutboxFor(h.ctx, e.ID)
 			for _, o := range out {
 				if o.Status == "pending" {
 					pending++
@@ -182,7 +184,7 @@ func TestOutboxSurvivesSMTPFaults(t *testing.T) {
 	}
 	var sent, dead, dupes int
 	for _, e := range all() {
-		out, _ := h.app.db.OutboxFor(h.ctx, e.ID)
+		out, _ := h.app.DB.OutboxFor(h.ctx, e.ID)
 		if len(out) != 2 {
 			t.Fatalf("enquiry %s has %d outbox rows", e.ID, len(out))
 		}
@@ -202,9 +204,44 @@ func TestOutboxSurvivesSMTPFaults(t *testing.T) {
 			}
 		}
 	}
-	dl, _ := h.app.db.DeadLetters(h.ctx)
+	dl, _ := h.app.DB.DeadLetters(h.ctx)
 	if sent != 2*n-perm || dead != perm || len(dl) != perm {
 		t.Fatalf("sent %d, dead %d (list %d); want %d and %d", sent, dead, len(dl), 2*n-perm, perm)
 	}
 	t.Logf("%d messages delivered, %d dead-lettered, %d duplicate deliveries, %d worker kills, faults %v", sent, dead, dupes, kills, f.faults)
+}
+
+// TestAccountMailSurvivesRestart: account mail is committed to the
+// durable outbox, not held in memory: a reset requested on a replica that
+// stops before sending it is delivered by the next one to run.
+func TestAccountMailSurvivesRestart(t *testing.T) {
+	a := newHarness(t, 0, func(c *config) { c.OutboxPoll = -1 }) // sends nothing itself
+	u := a.user("restart@example.org", testPassword, account.Therapist)
+	if err := a.app.Accounts.RequestReset(a.ctx, u.Email); err != nil {
+		t.Fatal(err)
+	}
+	a.app.Accounts.Wait()
+	time.Sleep(100 * time.Millisecond)
+	if n := len(a.app.Catcher.Messages()); n != 0 {
+		t.Fatalf("%d emails went out without an outbox worker", n)
+	}
+	b := newHarness(t, 0, func(c *config) { c.DB, c.KeyFile, c.Demo = a.app.DSN, a.app.KeyPath, false })
+	body := b.mail(u.Email, "password")
+	if path, token := b.link(body); path != "/reset/new" || token == "" {
+		t.Fatalf("reset email without its link: %q", body)
+	}
+}
+
+// TestReceiptCarriesConfiguredCrisisLines: the sender's receipt repeats
+// the crisis lines the site is configured with, not built-in ones.
+func TestReceiptCarriesConfiguredCrisisLines(t *testing.T) {
+	h := newHarness(t, 30, func(c *config) { c.CrisisLines = "Lifeline Testland: 0800 000 111|Text HELLO to 99999" })
+	_, p := h.therapist("crisis@example.org")
+	if res := h.client().enquire(p.Slug, map[string]string{"email": "worried@example.org"}); res.status != http.StatusSeeOther {
+		t.Fatalf("enquiry: %d", res.status)
+	}
+	body := h.mail("worried@example.org", "enquiry")
+	if !strings.Contains(body, "Lifeline Testland: 0800 000 111\nText HELLO to 99999") || strings.Contains(body, "116 123") {
+		t.Fatalf("receipt does not carry the configured crisis lines:\n%s", body)
+	}
 }

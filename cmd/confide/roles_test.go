@@ -42,13 +42,18 @@ func everyOf(ps ...string) []string { return ps }
 // be listed here: a new route without an entry fails the test, so access
 // is decided on purpose, never by accident.
 var allowedBy = map[string][]string{
-	"GET /{$}":               everyone,
-	"GET /search":            everyone,
-	"GET /therapists/{slug}": everyone,
-	"GET /therapies":         everyone,
-	"GET /issues":            everyone,
-	"GET /about":             everyone,
-	"GET /demo/mailbox":      everyone, // only in demo and mail-catcher mode
+	"GET /{$}":                   everyone,
+	"GET /search":                everyone,
+	"GET /therapists/{slug}":     everyone,
+	"GET /therapies":             everyone,
+	"GET /issues":                everyone,
+	"GET /about":                 everyone,
+	"GET /find/guided":           everyone,
+	"POST /find/guided":          everyone,
+	"GET /find/guided/help":      everyone,
+	"GET /find/guided/how":       everyone,
+	"GET /maps/districts/{file}": everyone,
+	"GET /demo/mailbox":          everyone, // only in demo and mail-catcher mode
 
 	"POST /therapists/{slug}/enquiries":      everyone,
 	"GET /enquiries/sent":                    everyone,
@@ -127,19 +132,55 @@ var allowedBy = map[string][]string{
 	"POST /admin/users/{id}/disable": admins,
 	"POST /admin/users/{id}/enable":  admins,
 	"GET /admin/audit":               admins,
+	"GET /admin/import":              admins,
+	"GET /photos/{id}/{file}":        everyone,
+	"GET /dashboard/photo":           therapists,
+	"POST /dashboard/photo":          therapists,
+	"POST /dashboard/photo/remove":   therapists,
+	"GET /staff/photos":              verifiers,
+	"POST /staff/photos/{id}":        verifiers,
+	"POST /admin/import":             admins,
 
 	"GET /api/v1/therapists":        everyone,
 	"GET /api/v1/therapists/{slug}": everyone,
 	"GET /api/v1/taxonomy":          everyone,
 	"GET /api/v1/places":            everyone,
+	"GET /api/openapi.json":         everyone,
 	"GET /healthz":                  everyone,
 	"/api/":                         everyone,
+
+	"GET /fhir/r4/metadata":              everyone,
+	"GET /fhir/r4/Practitioner":          everyone,
+	"GET /fhir/r4/Practitioner/{id}":     everyone,
+	"GET /fhir/r4/PractitionerRole":      everyone,
+	"GET /fhir/r4/PractitionerRole/{id}": everyone,
+	"GET /fhir/r4/Location":              everyone,
+	"GET /fhir/r4/Location/{id}":         everyone,
+	"GET /fhir/r4/Organization":          everyone,
+	"GET /fhir/r4/Organization/{id}":     everyone,
+	"/fhir/":                             everyone,
+
+	"GET /api/hsds/{$}":                       everyone,
+	"GET /api/hsds/services":                  everyone,
+	"GET /api/hsds/services/{id}":             everyone,
+	"GET /api/hsds/organizations":             everyone,
+	"GET /api/hsds/organizations/{id}":        everyone,
+	"GET /api/hsds/locations":                 everyone,
+	"GET /api/hsds/locations/{id}":            everyone,
+	"GET /api/hsds/service_at_locations":      everyone,
+	"GET /api/hsds/service_at_locations/{id}": everyone,
+	"GET /api/hsds/taxonomies":                everyone,
+	"GET /api/hsds/taxonomies/{id}":           everyone,
+	"GET /api/hsds/taxonomy_terms":            everyone,
+	"GET /api/hsds/taxonomy_terms/{id}":       everyone,
+	"/api/hsds/":                              everyone,
 }
 
 // TestRoleByRoute signs in as each persona and tries every route in the
 // route tables, asserting allow or deny. Denied means: anonymous visitors
 // are redirected to sign in, signed-in accounts get 403.
 func TestRoleByRoute(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, 60, nil)
 	const pw = "tawny harbour seven quills"
 	users := map[string]*account.User{
@@ -161,7 +202,7 @@ func TestRoleByRoute(t *testing.T) {
 		t.Fatalf("profile: %d", res.status)
 	}
 	prof := h.ownProfile(users[therapistA])
-	req, err := h.app.verify.Submit(h.ctx, prof, verify.Evidence{Body: "ukcp", Number: "20081234", Insurer: "Example Mutual",
+	req, err := h.app.Verify.Submit(h.ctx, prof, verify.Evidence{Body: "ukcp", Number: "20081234", Insurer: "Example Mutual",
 		InsuranceExpires: h.clock.Now().AddDate(1, 0, 0).Format(time.DateOnly), Qualification: "MSc Psychotherapy"})
 	if err != nil {
 		t.Fatal(err)
@@ -178,10 +219,12 @@ func TestRoleByRoute(t *testing.T) {
 	}
 
 	var patterns []string
-	for _, r := range h.app.web.Routes() {
+	for _, r := range h.app.Web.Routes() {
 		patterns = append(patterns, r.Pattern)
 	}
-	patterns = append(patterns, h.app.api.Routes()...)
+	patterns = append(patterns, h.app.API.Routes()...)
+	patterns = append(patterns, h.app.FHIR.Routes()...)
+	patterns = append(patterns, h.app.HSDS.Routes()...)
 	for p := range allowedBy {
 		if !slices.Contains(patterns, p) {
 			t.Errorf("allowedBy lists %q, which is not a route any more", p)

@@ -10,11 +10,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"net/mail"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/confide-org/confide/internal/errs"
 )
 
 // Role is what a person may do. A person may hold several.
@@ -34,6 +35,12 @@ var Roles = []Role{Therapist, Verifier, Editor, Reviewer, Admin}
 
 // Staff roles see the staff area.
 func (r Role) Staff() bool { return r != Therapist }
+
+// StaffRoles lists every staff role, in the order forms show them. The
+// first admin of a site is given all of them, so that one person can run
+// a new directory (verify, edit, review) without granting themself each
+// role first.
+func StaffRoles() []Role { return []Role{Verifier, Editor, Reviewer, Admin} }
 
 // ParseRole returns the role named s.
 func ParseRole(s string) (Role, bool) {
@@ -105,36 +112,29 @@ func HashToken(plain string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Errors the service returns. Handlers map them to safe messages.
-var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
-	// ErrBadCredentials is the one answer to a failed sign-in, whether the
-	// email is unknown, the password wrong or the account disabled.
-	ErrBadCredentials = errors.New("email or password is incorrect")
-	// ErrUnconfirmed is returned for a correct password on an account
-	// whose email has not been confirmed; a new link has been sent.
-	ErrUnconfirmed = errors.New("email address not confirmed")
-	// ErrTokenInvalid covers unknown, used and expired links alike.
-	ErrTokenInvalid = errors.New("link is invalid or has expired")
+// Errors of the shared kinds in package errs, under the names the store
+// and callers already use.
+const (
+	ErrNotFound = errs.NotFound
+	// ErrConflict is wrapped when an email address is already taken.
+	ErrConflict = errs.Conflict
 	// ErrForbidden is an action the actor may not take.
-	ErrForbidden = errors.New("not allowed")
+	ErrForbidden = errs.Forbidden
 )
 
-// FormError lists what is wrong with what someone typed, field by field.
-type FormError struct {
-	Fields map[string]string
-}
-
-// Error lists the fields at fault, never what was typed.
-func (e *FormError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return "invalid form: " + strings.Join(keys, ", ")
-}
+// Errors particular to accounts, each of a shared kind so that an
+// unhandled one is still answered sensibly; the sign-in and link pages
+// word each one themselves.
+var (
+	// ErrBadCredentials is the one answer to a failed sign-in, whether the
+	// email is unknown, the password wrong or the account disabled.
+	ErrBadCredentials = errs.New(errs.Invalid, "email or password is incorrect")
+	// ErrUnconfirmed is returned for a correct password on an account
+	// whose email has not been confirmed; a new link has been sent.
+	ErrUnconfirmed = errs.New(errs.Forbidden, "email address not confirmed")
+	// ErrTokenInvalid covers unknown, used and expired links alike.
+	ErrTokenInvalid = errs.New(errs.Invalid, "link is invalid or has expired")
+)
 
 // MaxEmailLen is the longest email address accepted (RFC 5321 path limit).
 const MaxEmailLen = 254

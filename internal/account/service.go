@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/confide-org/confide/internal/audit"
+	"github.com/confide-org/confide/internal/commit"
+	"github.com/confide-org/confide/internal/errs"
 )
 
 // Store is what accounts need from persistence; internal/store implements it.
@@ -36,6 +39,8 @@ type Store interface {
 	SetDisabled(ctx context.Context, userID int64, disabled bool, now time.Time) error
 	// RevokeSessions raises the session epoch.
 	RevokeSessions(ctx context.Context, userID int64, now time.Time) error
+	// CountWithRole counts the accounts holding role r.
+	CountWithRole(ctx context.Context, r Role) (int, error)
 }
 
 // Mailer sends one plain-text email. Sending may be queued; an error means
@@ -58,6 +63,9 @@ type Config struct {
 	ConfirmTTL, ResetTTL, SetupTTL time.Duration
 	// NoticeEvery limits "you already have an account" emails.
 	NoticeEvery time.Duration
+	// ClaimTTL is how long an imported therapist's claim link works: long
+	// enough for someone who reads email weekly.
+	ClaimTTL time.Duration
 }
 
 // DefaultConfig fills durations left at zero.
@@ -74,19 +82,28 @@ func (c Config) withDefaults() Config {
 	if c.NoticeEvery == 0 {
 		c.NoticeEvery = time.Hour
 	}
+	if c.ClaimTTL == 0 {
+		c.ClaimTTL = 30 * 24 * time.Hour
+	}
 	return c
 }
 
 // Service carries out account actions.
 type Service struct {
-	cfg    Config
-	store  Store
-	hasher *Hasher
-	policy *Policy
-	mail   Mailer
-	audit  Auditor
-	now    func() time.Time
-	log    *slog.Logger
+	// Tx makes each account change, its audit entry and its email one
+	// unit of work (the store); nil runs them one by one.
+	Tx commit.Runner
+	// Throttle counts failed password checks (the store); nil counts
+	// none, for tools that run without a site.
+	Throttle Throttle
+	cfg      Config
+	store    Store
+	hasher   *Hasher
+	policy   *Policy
+	mail     Mailer
+	audit    Auditor
+	now      func() time.Time
+	log      *slog.Logger
 	// background work (reset emails) that must not delay the response
 	wg sync.WaitGroup
 }
@@ -112,16 +129,16 @@ func (s *Service) record(ctx context.Context, action, object string) {
 	}
 }
 
-func (s *Service) checkNew(email, password string) (string, *FormError) {
-	fe := &FormError{Fields: map[string]string{}}
+func (s *Service) checkNew(email, password string) (string, errs.Fields) {
+	fe := errs.Fields{}
 	email, ok := NormalizeEmail(email)
 	if !ok {
-		fe.Fields["email"] = "Enter an email address in the correct format, like name@example.com"
+		fe["email"] = "Enter an email address in the correct format, like name@example.com"
 	}
 	if msg := s.policy.Check(password, email); msg != "" {
-		fe.Fields["password"] = msg
+		fe["password"] = msg
 	}
-	if len(fe.Fields) > 0 {
+	if len(fe) > 0 {
 		return email, fe
 	}
 	return email, nil
@@ -132,6 +149,19 @@ func (s *Service) checkNew(email, password string) (string, *FormError) {
 // either way the caller sees the same outcome, and the same work (one
 // password hash, one write) is done, so the response does not reveal which.
 func (s *Service) SignUp(ctx context.Context, email, password string) error {
+	err := commit.Do(ctx, s.Tx, func(ctx context.Context) error { return s.signUpUnit(ctx, email, password) })
+	if errors.Is(err, errSignedUpConcurrently) {
+		return nil // the other request's account stands; this unit of work is rolled back
+	}
+	return err
+}
+
+// errSignedUpConcurrently ends a sign-up whose address another request
+// took first; the failed insert has spoilt the transaction, so it must
+// roll back, and the caller answers as if it had worked.
+var errSignedUpConcurrently = errors.New("account created by a concurrent request")
+
+func (s *Service) signUpUnit(ctx context.Context, email, password string) error {
 	email, fe := s.checkNew(email, password)
 	if fe != nil {
 		return fe
@@ -162,8 +192,8 @@ func (s *Service) SignUp(ctx context.Context, email, password string) error {
 		return err
 	}
 	if err := s.store.CreateUser(ctx, u, tok); err != nil {
-		if errors.Is(err, ErrConflict) { // created by a concurrent request
-			return nil
+		if errors.Is(err, ErrConflict) {
+			return errSignedUpConcurrently
 		}
 		return err
 	}
@@ -210,17 +240,42 @@ func humanTTL(d time.Duration) string {
 	return fmt.Sprintf("%d minutes", int(d/time.Minute))
 }
 
-// Confirm consumes a confirmation link.
+// Confirm runs confirmUnit as one unit of work (its writes and audit
+// entries commit together or not at all) and returns the account as it is
+// afterwards.
 func (s *Service) Confirm(ctx context.Context, plain string) (*User, error) {
-	tok, err := s.useToken(ctx, plain, PurposeConfirm)
+	return s.doThenRead(ctx, func(ctx context.Context) (int64, error) { return s.confirmUnit(ctx, plain) })
+}
+
+// doThenRead runs unit as one unit of work, then reads the account whose
+// id it returns. Reads inside a unit see only what was committed before
+// it began writing, so the account as the unit left it (its new session
+// epoch, say, which the caller puts in the session it renews) can only
+// be read afterwards.
+func (s *Service) doThenRead(ctx context.Context, unit func(ctx context.Context) (int64, error)) (*User, error) {
+	var id int64
+	err := commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		var err error
+		id, err = unit(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
+	return s.store.UserByID(ctx, id)
+}
+
+// Confirm consumes a confirmation link.
+func (s *Service) confirmUnit(ctx context.Context, plain string) (int64, error) {
+	tok, err := s.useToken(ctx, plain, PurposeConfirm)
+	if err != nil {
+		return 0, err
+	}
 	if err := s.store.ConfirmEmail(ctx, tok.UserID, s.now().UTC()); err != nil {
-		return nil, err
+		return 0, err
 	}
 	s.record(audit.WithActor(ctx, s.actorAs(ctx, tok.UserID)), "account.confirm", audit.User(tok.UserID))
-	return s.store.UserByID(ctx, tok.UserID)
+	return tok.UserID, nil
 }
 
 // findToken returns the usable token for a link, or ErrTokenInvalid for
@@ -249,12 +304,18 @@ func (s *Service) useToken(ctx context.Context, plain string, p Purpose) (*Token
 	return tok, nil
 }
 
-// SignIn checks an email and password. Unknown emails cost the same
-// argon2id computation as known ones (Verify uses a dummy hash), and every
-// failure is ErrBadCredentials. A hash made with weaker parameters than
+// SignIn checks an email and password tried from source (the address it
+// came from, an IPv6 address by its /64; "" for none). Unknown emails cost
+// the same argon2id computation as known ones (Verify uses a dummy hash),
+// and every failure is ErrBadCredentials. Failures are counted and a
+// source that keeps failing is refused for a while with a LimitError (see
+// Throttle), before any hashing. A hash made with weaker parameters than
 // the current ones is replaced.
-func (s *Service) SignIn(ctx context.Context, email, password string) (*User, error) {
+func (s *Service) SignIn(ctx context.Context, email, password, source string) (*User, error) {
 	email, _ = NormalizeEmail(email)
+	if err := s.signInAllowed(ctx, email, source); err != nil {
+		return nil, err
+	}
 	if len(password) > 4*MaxPasswordLen {
 		password = password[:4*MaxPasswordLen] // still wrong; bounds the work
 	}
@@ -272,10 +333,12 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*User, er
 	}
 	if u == nil {
 		s.record(ctx, "signin.failure", "unknown-account")
+		s.signInFailed(ctx, email, source, nil)
 		return nil, ErrBadCredentials
 	}
 	if !ok || u.Disabled() {
 		s.record(ctx, "signin.failure", audit.User(u.ID))
+		s.signInFailed(ctx, email, source, u)
 		return nil, ErrBadCredentials
 	}
 	if u.EmailConfirmedAt.IsZero() {
@@ -308,7 +371,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*User, er
 func (s *Service) RequestReset(ctx context.Context, email string) error {
 	email, ok := NormalizeEmail(email)
 	if !ok {
-		return &FormError{Fields: map[string]string{"email": "Enter an email address in the correct format, like name@example.com"}}
+		return errs.Fields{"email": "Enter an email address in the correct format, like name@example.com"}
 	}
 	bg := context.WithoutCancel(ctx)
 	s.wg.Add(1)
@@ -335,14 +398,17 @@ func (s *Service) sendReset(ctx context.Context, email string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateToken(ctx, tok); err != nil {
-		return err
-	}
-	s.record(ctx, "password.reset_requested", audit.User(u.ID))
-	s.send(ctx, u.Email, "Reset your password",
-		fmt.Sprintf("Someone asked to reset the password of your %s account.\n\nChoose a new password by opening this link within %s:\n\n%s\n\nIf it was not you, ignore this email: your password has not changed.",
-			s.cfg.SiteName, humanTTL(s.cfg.ResetTTL), s.link("/reset/new", plain)))
-	return nil
+	// The token, its audit entry and its email: one unit of work.
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		if err := s.store.CreateToken(ctx, tok); err != nil {
+			return err
+		}
+		s.record(ctx, "password.reset_requested", audit.User(u.ID))
+		s.send(ctx, u.Email, "Reset your password",
+			fmt.Sprintf("Someone asked to reset the password of your %s account.\n\nChoose a new password by opening this link within %s:\n\n%s\n\nIf it was not you, ignore this email: your password has not changed.",
+				s.cfg.SiteName, humanTTL(s.cfg.ResetTTL), s.link("/reset/new", plain)))
+		return nil
+	})
 }
 
 // CheckToken reports whether a reset or setup link is still usable,
@@ -352,42 +418,55 @@ func (s *Service) CheckToken(ctx context.Context, plain string, p Purpose) error
 	return err
 }
 
+// ResetPassword runs resetPasswordUnit as one unit of work (its writes and audit
+// entries commit together or not at all) and returns the account as it is
+// afterwards.
+func (s *Service) ResetPassword(ctx context.Context, plain string, p Purpose, password string) (*User, error) {
+	return s.doThenRead(ctx, func(ctx context.Context) (int64, error) { return s.resetPasswordUnit(ctx, plain, p, password) })
+}
+
 // ResetPassword sets a new password from a reset (or setup) link, confirms
 // the email (the link proved it) and signs the account out everywhere.
-func (s *Service) ResetPassword(ctx context.Context, plain string, p Purpose, password string) (*User, error) {
+func (s *Service) resetPasswordUnit(ctx context.Context, plain string, p Purpose, password string) (int64, error) {
 	now := s.now().UTC()
 	tok, err := s.findToken(ctx, plain, p)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	u, err := s.store.UserByID(ctx, tok.UserID)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if msg := s.policy.Check(password, u.Email); msg != "" {
-		return nil, &FormError{Fields: map[string]string{"password": msg}}
+		return 0, errs.Fields{"password": msg}
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if _, err := s.useToken(ctx, plain, p); err != nil {
-		return nil, err
+		return 0, err
 	}
 	if err := s.store.SetPassword(ctx, u.ID, hash, true, now); err != nil {
-		return nil, err
+		return 0, err
 	}
 	if u.EmailConfirmedAt.IsZero() {
 		if err := s.store.ConfirmEmail(ctx, u.ID, now); err != nil {
-			return nil, err
+			return 0, err
 		}
 	}
 	s.record(audit.WithActor(ctx, s.actorAs(ctx, u.ID)), "password."+string(p), audit.User(u.ID))
-	return s.store.UserByID(ctx, u.ID)
+	return u.ID, nil
 }
 
-// checkCurrent verifies the current password of a signed-in user.
+// checkCurrent verifies the current password of a signed-in user. It
+// runs outside any unit of work: a failure is counted and audited, and a
+// rolled-back unit would forget both. Too many failures are refused with
+// a LimitError before any hashing.
 func (s *Service) checkCurrent(ctx context.Context, userID int64, current string) (*User, error) {
+	if err := s.checkCurrentAllowed(ctx, userID); err != nil {
+		return nil, err
+	}
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -398,32 +477,40 @@ func (s *Service) checkCurrent(ctx context.Context, userID int64, current string
 	}
 	if !ok {
 		s.record(ctx, "password.check_failure", audit.User(u.ID))
-		return nil, &FormError{Fields: map[string]string{"current_password": "Your current password is not correct"}}
+		s.currentFailed(ctx, u.ID)
+		return nil, errs.Fields{"current_password": "Your current password is not correct"}
 	}
 	return u, nil
 }
 
-// ChangePassword replaces the password after checking the current one and
-// revokes every session; the caller renews its own.
+// ChangePassword checks the current password, then runs changePasswordUnit
+// as one unit of work (its writes and audit entries commit together or not
+// at all) and returns the account as it is afterwards.
 func (s *Service) ChangePassword(ctx context.Context, userID int64, current, password string) (*User, error) {
 	u, err := s.checkCurrent(ctx, userID, current)
 	if err != nil {
 		return nil, err
 	}
+	return s.doThenRead(ctx, func(ctx context.Context) (int64, error) { return s.changePasswordUnit(ctx, u, password) })
+}
+
+// ChangePassword replaces the password of u, whose current password was
+// checked, and revokes every session; the caller renews its own.
+func (s *Service) changePasswordUnit(ctx context.Context, u *User, password string) (int64, error) {
 	if msg := s.policy.Check(password, u.Email); msg != "" {
-		return nil, &FormError{Fields: map[string]string{"password": msg}}
+		return 0, errs.Fields{"password": msg}
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if err := s.store.SetPassword(ctx, u.ID, hash, true, s.now().UTC()); err != nil {
-		return nil, err
+		return 0, err
 	}
 	s.record(ctx, "password.change", audit.User(u.ID))
 	s.send(ctx, u.Email, "Your password was changed",
 		fmt.Sprintf("The password of your %s account was changed and every other signed-in device was signed out.\n\nIf you did not do this, reset your password now: %s/reset", s.cfg.SiteName, s.cfg.BaseURL))
-	return s.store.UserByID(ctx, u.ID)
+	return u.ID, nil
 }
 
 // RequestEmailChange checks the current password and sends a link to the
@@ -431,51 +518,77 @@ func (s *Service) ChangePassword(ctx context.Context, userID int64, current, pas
 func (s *Service) RequestEmailChange(ctx context.Context, userID int64, current, newEmail string) error {
 	email, ok := NormalizeEmail(newEmail)
 	if !ok {
-		return &FormError{Fields: map[string]string{"email": "Enter an email address in the correct format, like name@example.com"}}
+		return errs.Fields{"email": "Enter an email address in the correct format, like name@example.com"}
 	}
 	u, err := s.checkCurrent(ctx, userID, current)
 	if err != nil {
 		return err
 	}
 	if email == u.Email {
-		return &FormError{Fields: map[string]string{"email": "This is already your email address"}}
+		return errs.Fields{"email": "This is already your email address"}
 	}
 	plain, tok, err := newToken(u.ID, PurposeEmail, s.now().UTC(), s.cfg.ConfirmTTL)
 	if err != nil {
 		return err
 	}
 	tok.NewEmail = email
-	if err := s.store.CreateToken(ctx, tok); err != nil {
-		return err
-	}
-	s.record(ctx, "email.change_requested", audit.User(u.ID))
-	s.send(ctx, email, "Confirm your new email address",
-		fmt.Sprintf("Open this link within %s to use this address for your %s account:\n\n%s\n\nIf you did not ask for this, ignore this email.", humanTTL(s.cfg.ConfirmTTL), s.cfg.SiteName, s.link("/account/email/confirm", plain)))
-	s.send(ctx, u.Email, "Your email address is being changed",
-		fmt.Sprintf("Someone signed in to your %s account asked to change its email address. If it was not you, reset your password now: %s/reset", s.cfg.SiteName, s.cfg.BaseURL))
-	return nil
+	// The token, its audit entry and both emails: one unit of work (the
+	// password check before it is counted outside, see checkCurrent).
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		if err := s.store.CreateToken(ctx, tok); err != nil {
+			return err
+		}
+		s.record(ctx, "email.change_requested", audit.User(u.ID))
+		s.send(ctx, email, "Confirm your new email address",
+			fmt.Sprintf("Open this link within %s to use this address for your %s account:\n\n%s\n\nIf you did not ask for this, ignore this email.", humanTTL(s.cfg.ConfirmTTL), s.cfg.SiteName, s.link("/account/email/confirm", plain)))
+		s.send(ctx, u.Email, "Your email address is being changed",
+			fmt.Sprintf("Someone signed in to your %s account asked to change its email address. If it was not you, reset your password now: %s/reset", s.cfg.SiteName, s.cfg.BaseURL))
+		return nil
+	})
+}
+
+// ConfirmEmailChange runs confirmEmailChangeUnit as one unit of work (its writes and audit
+// entries commit together or not at all) and returns the account as it is
+// afterwards.
+func (s *Service) ConfirmEmailChange(ctx context.Context, plain string) (*User, error) {
+	return s.doThenRead(ctx, func(ctx context.Context) (int64, error) { return s.confirmEmailChangeUnit(ctx, plain) })
 }
 
 // ConfirmEmailChange consumes a new-address link.
-func (s *Service) ConfirmEmailChange(ctx context.Context, plain string) (*User, error) {
+func (s *Service) confirmEmailChangeUnit(ctx context.Context, plain string) (int64, error) {
 	tok, err := s.useToken(ctx, plain, PurposeEmail)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if err := s.store.ChangeEmail(ctx, tok.UserID, tok.NewEmail, s.now().UTC()); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return nil, &FormError{Fields: map[string]string{"email": "That address now belongs to another account"}}
+			return 0, errs.Fields{"email": "That address now belongs to another account"}
 		}
-		return nil, err
+		return 0, err
 	}
 	s.record(audit.WithActor(ctx, s.actorAs(ctx, tok.UserID)), "email.change", audit.User(tok.UserID))
-	return s.store.UserByID(ctx, tok.UserID)
+	return tok.UserID, nil
+}
+
+// CreateAdmin runs createAdminUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
+func (s *Service) CreateAdmin(ctx context.Context, email, password string) (string, error) {
+	var r0 string
+	err := commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		var err error
+		r0, err = s.createAdminUnit(ctx, email, password)
+		return err
+	})
+	return r0, err
 }
 
 // CreateAdmin makes (or promotes) an admin account from the command line
 // and returns a one-time setup link. If password is not empty it is set
-// directly instead and the link is empty.
-func (s *Service) CreateAdmin(ctx context.Context, email, password string) (link string, err error) {
+// directly instead and the link is empty. The site's first admin (no
+// account holds the admin role yet) is given every staff role, so that
+// the operator of a new site can verify therapists and edit and review
+// articles at once; later admins get the admin role only.
+func (s *Service) createAdminUnit(ctx context.Context, email, password string) (link string, err error) {
 	email, ok := NormalizeEmail(email)
 	if !ok {
 		return "", fmt.Errorf("%q is not an email address", email)
@@ -487,9 +600,17 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password string) (link
 	}
 	ctx = audit.WithActor(ctx, audit.Actor{Who: "cli"})
 	now := s.now().UTC()
+	admins, err := s.store.CountWithRole(ctx, Admin)
+	if err != nil {
+		return "", err
+	}
+	grant := []Role{Admin}
+	if admins == 0 {
+		grant = StaffRoles()
+	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
-		u = &User{Email: email, Roles: []Role{Admin}, EmailConfirmedAt: now, CreatedAt: now, UpdatedAt: now}
+		u = &User{Email: email, Roles: grant, EmailConfirmedAt: now, CreatedAt: now, UpdatedAt: now}
 		plain, tok, terr := newToken(0, PurposeSetup, now, s.cfg.SetupTTL)
 		if terr != nil {
 			return "", terr
@@ -498,18 +619,29 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password string) (link
 			return "", err
 		}
 		s.record(ctx, "account.create", audit.User(u.ID))
-		s.record(ctx, "role.grant", audit.User(u.ID)+" role:admin")
+		for _, r := range grant {
+			s.record(ctx, "role.grant", audit.User(u.ID)+" role:"+string(r))
+		}
 		link = s.link("/setup", plain)
 	} else if err != nil {
 		return "", err
 	} else {
-		if err := s.store.SetRole(ctx, u.ID, Admin, true, 0, now); err != nil {
+		for _, r := range grant {
+			if u.Has(r) {
+				continue
+			}
+			if err := s.store.SetRole(ctx, u.ID, r, true, 0, now); err != nil {
+				return "", err
+			}
+			s.record(ctx, "role.grant", audit.User(u.ID)+" role:"+string(r))
+		}
+		// As for any privilege change, sessions begun before it end.
+		if err := s.store.RevokeSessions(ctx, u.ID, now); err != nil {
 			return "", err
 		}
 		if err := s.store.ConfirmEmail(ctx, u.ID, now); err != nil {
 			return "", err
 		}
-		s.record(ctx, "role.grant", audit.User(u.ID)+" role:admin")
 		plain, tok, terr := newToken(u.ID, PurposeSetup, now, s.cfg.SetupTTL)
 		if terr != nil {
 			return "", terr
@@ -533,10 +665,66 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password string) (link
 	return link, nil
 }
 
+// HasAccount reports whether an address already has an account.
+func (s *Service) HasAccount(ctx context.Context, email string) (bool, error) {
+	email, _ = NormalizeEmail(email)
+	_, err := s.store.UserByEmail(ctx, email)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	}
+	return false, err
+}
+
+// InviteToClaim makes a therapist account for someone a register import
+// listed, and emails them a one-time link, valid for ClaimTTL, to choose a
+// password: opening it proves the address, and signing in shows them the
+// imported profile to check and submit for verification. It runs in the
+// caller's unit of work (the import's batch). The address must not have an
+// account yet (HasAccount).
+func (s *Service) InviteToClaim(ctx context.Context, email, name, register string) (int64, error) {
+	email, ok := NormalizeEmail(email)
+	if !ok {
+		return 0, fmt.Errorf("%q is not an email address", email)
+	}
+	now := s.now().UTC()
+	u := &User{Email: email, Roles: []Role{Therapist}, CreatedAt: now, UpdatedAt: now}
+	plain, tok, err := newToken(0, PurposeSetup, now, s.cfg.ClaimTTL)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.store.CreateUser(ctx, u, tok); err != nil {
+		return 0, err
+	}
+	s.record(audit.WithActor(ctx, audit.Actor{Who: "system"}), "account.create", audit.User(u.ID))
+	s.send(ctx, email, "Claim your listing on "+s.cfg.SiteName,
+		fmt.Sprintf("Hello %s,\n\n%s lists counsellors and psychotherapists who are members of professional registers. Your %s membership means we have prepared a listing for you. It is not shown to anyone until you claim it and we have checked your membership.\n\n"+
+			"To claim it, open this link within %s and choose a password (the link works once):\n\n%s\n\n"+
+			"Then check your details, add anything you would like people to know, and send them for verification.\n\n"+
+			"If you would rather not be listed, ignore this email: nothing about you will be published.",
+			name, s.cfg.SiteName, register, humanTTL(s.cfg.ClaimTTL), s.link("/setup", plain)))
+	return u.ID, nil
+}
+
+// Invite runs inviteUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
+func (s *Service) Invite(ctx context.Context, email string, roles ...Role) (*User, string, error) {
+	var r0 *User
+	var r1 string
+	err := commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		var err error
+		r0, r1, err = s.inviteUnit(ctx, email, roles...)
+		return err
+	})
+	return r0, r1, err
+}
+
 // Invite creates a confirmed account with the given roles and returns it
 // with a one-time link to choose its password (used for the demo
 // therapist; an address that already has an account is refused).
-func (s *Service) Invite(ctx context.Context, email string, roles ...Role) (*User, string, error) {
+func (s *Service) inviteUnit(ctx context.Context, email string, roles ...Role) (*User, string, error) {
 	email, ok := NormalizeEmail(email)
 	if !ok {
 		return nil, "", fmt.Errorf("%q is not an email address", email)
@@ -554,11 +742,33 @@ func (s *Service) Invite(ctx context.Context, email string, roles ...Role) (*Use
 	return u, s.link("/setup", plain), nil
 }
 
-// SetRole grants or revokes a role. Admins cannot remove their own admin
-// role, so the site can never be left without one by accident.
-func (s *Service) SetRole(ctx context.Context, actorID, userID int64, r Role, grant bool) error {
+// SetRoles makes userID's roles exactly want, as one unit of work: if any
+// change is refused (an admin removing their own admin role), none is
+// applied, so the page that reports the refusal shows the roles as they
+// still are.
+func (s *Service) SetRoles(ctx context.Context, actorID, userID int64, want []Role) error {
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		u, err := s.store.UserByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		for _, r := range Roles {
+			if grant := slices.Contains(want, r); grant != u.Has(r) {
+				if err := s.setRoleUnit(ctx, actorID, userID, r, grant); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// setRoleUnit grants or revokes one role and ends the account's
+// sessions. Admins cannot remove their own admin role, so the site can
+// never be left without one by accident.
+func (s *Service) setRoleUnit(ctx context.Context, actorID, userID int64, r Role, grant bool) error {
 	if !grant && r == Admin && actorID == userID {
-		return &FormError{Fields: map[string]string{"role": "You cannot remove your own admin role; ask another admin"}}
+		return errs.Fields{"role": "You cannot remove your own admin role; ask another admin"}
 	}
 	if _, err := s.store.UserByID(ctx, userID); err != nil {
 		return err
@@ -571,19 +781,25 @@ func (s *Service) SetRole(ctx context.Context, actorID, userID int64, r Role, gr
 		action = "role.grant"
 	}
 	s.record(ctx, action, audit.User(userID)+" role:"+string(r))
-	if !grant {
-		// Sessions carry no roles (they are read per request), but
-		// revoking them makes the change felt on every device at once.
-		return s.store.RevokeSessions(ctx, userID, s.now().UTC())
-	}
-	return nil
+	// A change of privilege, up or down, ends every session of the
+	// account: roles are read per request, so no session would act on
+	// stale ones, but a session id that existed before the change (one
+	// that leaked, or was planted) must not carry the new privileges. The
+	// account signs in again and gets a fresh id.
+	return s.store.RevokeSessions(ctx, userID, s.now().UTC())
+}
+
+// SetDisabled runs setDisabledUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
+func (s *Service) SetDisabled(ctx context.Context, actorID, userID int64, disabled bool) error {
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error { return s.setDisabledUnit(ctx, actorID, userID, disabled) })
 }
 
 // SetDisabled disables or re-enables an account; disabling revokes every
 // session.
-func (s *Service) SetDisabled(ctx context.Context, actorID, userID int64, disabled bool) error {
+func (s *Service) setDisabledUnit(ctx context.Context, actorID, userID int64, disabled bool) error {
 	if actorID == userID && disabled {
-		return &FormError{Fields: map[string]string{"disabled": "You cannot disable your own account"}}
+		return errs.Fields{"disabled": "You cannot disable your own account"}
 	}
 	if err := s.store.SetDisabled(ctx, userID, disabled, s.now().UTC()); err != nil {
 		return err
@@ -596,13 +812,16 @@ func (s *Service) SetDisabled(ctx context.Context, actorID, userID int64, disabl
 	return nil
 }
 
-// SignOutEverywhere revokes every session of the account.
+// SignOutEverywhere revokes every session of the account; the revocation
+// and its audit entry are one unit of work.
 func (s *Service) SignOutEverywhere(ctx context.Context, userID int64) error {
-	if err := s.store.RevokeSessions(ctx, userID, s.now().UTC()); err != nil {
-		return err
-	}
-	s.record(ctx, "signout", audit.User(userID))
-	return nil
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		if err := s.store.RevokeSessions(ctx, userID, s.now().UTC()); err != nil {
+			return err
+		}
+		s.record(ctx, "signout", audit.User(userID))
+		return nil
+	})
 }
 
 // Current returns the account for a session, or ErrNotFound when the

@@ -8,12 +8,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/httpx"
 	"github.com/confide-org/confide/internal/markup"
@@ -49,59 +49,90 @@ type Deps struct {
 // Handler serves the JSON API.
 type Handler struct {
 	Deps
+	openapi []byte
 }
 
-// New returns an API handler.
-func New(d Deps) *Handler { return &Handler{Deps: d} }
+// New returns an API handler. It panics only if the OpenAPI description
+// cannot be built, a programming error that any test catches.
+func New(d Deps) *Handler {
+	h := &Handler{Deps: d}
+	if d.Tax != nil {
+		doc, err := OpenAPI(d.Tax, Version)
+		if err != nil {
+			panic(err)
+		}
+		h.openapi = doc
+	}
+	return h
+}
+
+// Version is the version of the /api/v1 description: it changes when the
+// interface does.
+const Version = "1.1.0"
 
 // handlerFunc is an API handler that returns its error instead of writing
 // it; serve turns errors into JSON responses in one place.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// errorBody is every error answer. An invalid parameter always names the
+// parameter and always carries a (possibly empty) list of suggestions;
+// a 500 carries the request id to quote.
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
 
 type errorDetail struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-// paramErrorBody is the 400 answer: it always names the parameter and
-// always carries a (possibly empty) list of suggestions.
-type paramErrorBody struct {
-	Error paramErrorDetail `json:"error"`
-}
-
-type paramErrorDetail struct {
 	Code        string   `json:"code"`
-	Param       string   `json:"param"`
+	Param       string   `json:"param,omitempty"`
 	Message     string   `json:"message"`
-	Suggestions []string `json:"suggestions"`
+	Suggestions []string `json:"suggestions,omitzero"`
+	RequestID   string   `json:"request_id,omitempty"`
 }
 
-// errNotFound answers a request for something that does not exist.
-var errNotFound = errors.New("not found")
+// problem maps an error to the API's answer: the one place the JSON
+// surface turns an error kind into a status and words safe to send.
+// Internal error text never leaves the server; an error without a kind
+// is a 500.
+func problem(err error) (int, errorDetail) {
+	status := httpx.Status(err)
+	switch errs.KindOf(err) {
+	case errs.NotFound:
+		return status, errorDetail{Code: "not_found", Message: "There is nothing at this address."}
+	case errs.Conflict:
+		return status, errorDetail{Code: "conflict", Message: "This clashes with the current state of what you asked for. Fetch it again and retry."}
+	case errs.Invalid:
+		fe, _ := errs.FieldsOf(err)
+		if params := search.ParamOrder(fe); len(params) > 0 {
+			p := params[0]
+			return status, errorDetail{Code: "invalid_parameter", Param: p, Message: fe[p], Suggestions: search.SuggestionsFor(err, p)}
+		}
+		return status, errorDetail{Code: "invalid_request", Message: "The request is not in the form this endpoint expects."}
+	case errs.Forbidden:
+		return status, errorDetail{Code: "forbidden", Message: "You may not do this."}
+	case errs.RateLimited:
+		return status, errorDetail{Code: "rate_limited", Message: "Too many requests. Wait as long as the Retry-After header says, then try again."}
+	case errs.Unavailable:
+		return status, errorDetail{Code: "unavailable", Message: "This is not available just now. Please try again in a few minutes."}
+	}
+	return status, errorDetail{Code: "internal_error", Message: "Something went wrong on our side. Please try again."}
+}
 
 func (h *Handler) serve(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if httpx.PublicRead(w, r) {
+			return
+		}
 		err := fn(w, r)
 		if err == nil {
 			return
 		}
-		if pe, ok := search.AsParamErrors(err); ok && len(pe) > 0 {
-			first := pe[0]
-			writeJSON(w, http.StatusBadRequest, paramErrorBody{paramErrorDetail{Code: "invalid_parameter", Param: first.Param, Message: first.Message, Suggestions: nonNil(first.Suggestions)}})
-			return
+		status, detail := problem(err)
+		if status == http.StatusInternalServerError {
+			detail.RequestID = httpx.RequestID(r.Context())
+			h.Log.ErrorContext(r.Context(), "api error", "request_id", detail.RequestID, "path", r.URL.Path, "err", err)
 		}
-		if errors.Is(err, directory.ErrNotFound) || errors.Is(err, errNotFound) {
-			writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: "not_found", Message: "There is nothing at this address."}})
-			return
-		}
-		id := httpx.RequestID(r.Context())
-		h.Log.ErrorContext(r.Context(), "api error", "request_id", id, "path", r.URL.Path, "err", err)
-		writeJSON(w, http.StatusInternalServerError, errorBody{errorDetail{Code: "internal_error", Message: "Something went wrong on our side. Please try again.", RequestID: id}})
+		httpx.SetRetryAfter(w.Header(), err)
+		writeJSON(w, r, status, errorBody{detail})
 	})
 }
 
@@ -114,7 +145,7 @@ func nonNil(s []string) []string {
 
 // writeJSON encodes v fully before writing, so a failure never leaves half
 // a document on the wire.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(true)
@@ -122,7 +153,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, `{"error":{"code":"internal_error","message":"encoding failed"}}`, http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	writeBody(w, r, status, buf.Bytes())
+}
+
+// writeBody sends a JSON document, with an ETag when it is a success.
+func writeBody(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	httpx.WriteTagged(w, r, status, "application/json; charset=utf-8", body)
 }

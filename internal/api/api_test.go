@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,7 +17,7 @@ func newServer(t *testing.T) (*httptest.Server, *testworld.World) {
 	w := testworld.New(t, 600)
 	mux := http.NewServeMux()
 	api.New(api.Deps{Log: w.Log, Parser: w.Parser, Index: w.Index, Profiles: w.DB, DB: w.DB, Tax: w.Tax, Gaz: w.Gaz, Markup: w.Markup, Now: w.Clock}).Register(mux)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(conformance(t, mux))
 	t.Cleanup(srv.Close)
 	return srv, w
 }
@@ -213,6 +214,15 @@ func TestProfileEndpoint(t *testing.T) {
 	if body["statement_html"] == "" || body["verification"] == nil {
 		t.Fatalf("profile JSON lacks statement or verification: %v", body)
 	}
+	// The published contact details, as the profile page shows them:
+	// null where the therapist gave none.
+	contact, _ := body["contact"].(map[string]any)
+	for key, want := range map[string]string{"website": pub.PublicContact.Website, "phone": pub.PublicContact.Phone, "email": pub.PublicContact.Email} {
+		got, present := contact[key]
+		if !present || (want == "" && got != nil) || (want != "" && got != want) {
+			t.Errorf("contact.%s = %v (present %v), want %q", key, got, present, want)
+		}
+	}
 	for _, slug := range []string{hidden.Slug, "no-such-therapist"} {
 		var e errorBody
 		if status := get(t, srv.URL+"/api/v1/therapists/"+slug, &e); status != http.StatusNotFound || e.Error.Code != "not_found" {
@@ -256,5 +266,79 @@ func TestHealthReportsDatabaseDown(t *testing.T) {
 	var health map[string]any
 	if status := get(t, srv.URL+"/healthz", &health); status != http.StatusServiceUnavailable || health["database"] != "unavailable" {
 		t.Fatalf("healthz with the database closed: %d %v", status, health)
+	}
+}
+
+// TestCORSAndConditionalGET: any web page may read the public API (no
+// credentials), a preflight is answered, and a client that sends back an
+// answer's ETag gets 304 with no body until the answer changes.
+func TestCORSAndConditionalGET(t *testing.T) {
+	srv, w := newServer(t)
+	slug := w.PublicProfile(t).Slug
+	paths := []string{"/api/v1/taxonomy", "/api/v1/places?q=leed", "/api/v1/therapists?approach=cbt", "/api/v1/therapists/" + slug}
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+			req.Header.Set("Origin", "https://council.example")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			tag := res.Header.Get("ETag")
+			if res.StatusCode != http.StatusOK || res.Header.Get("Access-Control-Allow-Origin") != "*" || res.Header.Get("Access-Control-Allow-Credentials") != "" ||
+				!strings.HasPrefix(tag, `"`) || !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), "ETag") {
+				t.Fatalf("first GET: %d, headers %v", res.StatusCode, res.Header)
+			}
+			for _, inm := range []string{tag, "W/" + tag, `"other", ` + tag, "*"} {
+				req, _ = http.NewRequest(http.MethodGet, srv.URL+path, nil)
+				req.Header.Set("If-None-Match", inm)
+				res, err = http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusNotModified || len(b) != 0 || res.Header.Get("ETag") != tag {
+					t.Fatalf("If-None-Match %s: %d, %d bytes", inm, res.StatusCode, len(b))
+				}
+			}
+			req, _ = http.NewRequest(http.MethodGet, srv.URL+path, nil)
+			req.Header.Set("If-None-Match", `"stale"`)
+			res, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || string(b) != string(body) {
+				t.Fatalf("a stale tag: %d", res.StatusCode)
+			}
+			req, _ = http.NewRequest(http.MethodOptions, srv.URL+strings.SplitN(path, "?", 2)[0], nil)
+			req.Header.Set("Origin", "https://council.example")
+			req.Header.Set("Access-Control-Request-Method", "GET")
+			req.Header.Set("Access-Control-Request-Headers", "if-none-match")
+			res, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "*" ||
+				!strings.Contains(res.Header.Get("Access-Control-Allow-Methods"), "GET") || !strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "If-None-Match") {
+				t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
+			}
+		})
+	}
+	// An error is never a 304, and carries no ETag.
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/therapists/nobody-here", nil)
+	req.Header.Set("If-None-Match", "*")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound || res.Header.Get("ETag") != "" {
+		t.Fatalf("missing profile with If-None-Match *: %d, ETag %q", res.StatusCode, res.Header.Get("ETag"))
 	}
 }

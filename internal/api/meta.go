@@ -7,13 +7,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/geo"
-	"github.com/confide-org/confide/internal/search"
 )
 
 func (h *Handler) showTaxonomy(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	writeJSON(w, http.StatusOK, h.Tax)
+	writeJSON(w, r, http.StatusOK, h.Tax)
 	return nil
 }
 
@@ -25,15 +25,15 @@ func (h *Handler) listPlaces(w http.ResponseWriter, r *http.Request) error {
 	q := v.Get("q")
 	switch {
 	case q == "":
-		return search.ParamErrors{{Param: "q", Message: "Type the start of a town or postcode", Suggestions: []string{}}}
+		return errs.Fields{"q": "Type the start of a town or postcode"}
 	case utf8.RuneCountInString(q) > 100 || !utf8.ValidString(q):
-		return search.ParamErrors{{Param: "q", Message: "Place text must be 100 characters or fewer", Suggestions: []string{}}}
+		return errs.Fields{"q": "Place text must be 100 characters or fewer"}
 	}
 	limit := maxPlaceSuggestions
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxPlaceSuggestions {
-			return search.ParamErrors{{Param: "limit", Message: "limit must be a whole number from 1 to 10", Suggestions: []string{}}}
+			return errs.Fields{"limit": "limit must be a whole number from 1 to 10"}
 		}
 		limit = n
 	}
@@ -42,7 +42,7 @@ func (h *Handler) listPlaces(w http.ResponseWriter, r *http.Request) error {
 		results = []geo.Suggestion{}
 	}
 	w.Header().Set("Cache-Control", "public, max-age=86400")
-	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+	writeJSON(w, r, http.StatusOK, map[string]any{"results": results})
 	return nil
 }
 
@@ -63,6 +63,6 @@ func (h *Handler) showHealth(w http.ResponseWriter, r *http.Request) error {
 		out.Status, out.Database, status = "unavailable", "unavailable", http.StatusServiceUnavailable
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, status, out)
+	writeJSON(w, r, status, out)
 	return nil
 }

@@ -30,6 +30,9 @@ type verificationJSON struct {
 	Level            string `json:"level"`
 	VerifiedAt       string `json:"verified_at"`
 	NextCheckDue     string `json:"next_check_due"`
+	// Rechecking is true while details the therapist changed wait for a
+	// verifier; everything else here is what was last checked.
+	Rechecking bool `json:"rechecking"`
 }
 
 type therapistJSON struct {
@@ -54,6 +57,9 @@ type therapistJSON struct {
 	Locations               []locationJSON   `json:"locations"`
 	Verification            verificationJSON `json:"verification"`
 	Score                   *float64         `json:"score,omitempty"`
+	// RecommendedScore is the recommended order's score (0 to 8; README,
+	// Searching), so that a client can see why results come in this order.
+	RecommendedScore *float64 `json:"recommended_score,omitempty"`
 }
 
 type facetJSON struct {
@@ -109,6 +115,10 @@ func (h *Handler) listTherapists(w http.ResponseWriter, r *http.Request) error {
 			s := math.Round(hit.Score*1e4) / 1e4
 			t.Score = &s
 		}
+		if q.Sort == search.SortRecommended {
+			s := math.Round(hit.Rank*1e4) / 1e4
+			t.RecommendedScore = &s
+		}
 		out.Results = append(out.Results, t)
 	}
 	for name, counts := range res.Facets {
@@ -121,7 +131,7 @@ func (h *Handler) listTherapists(w http.ResponseWriter, r *http.Request) error {
 	// Searches can say what someone is going through: keep them out of
 	// shared caches.
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
@@ -160,6 +170,7 @@ func (h *Handler) cardJSON(c *search.Card, now time.Time) therapistJSON {
 		Locations:           locationsJSON(c.Locations),
 		Verification:        h.verificationJSON(directory.Verified, c.Membership, c.VerifiedAt, c.NextCheckDue),
 	}
+	t.Verification.Rechecking = c.Rechecking
 	if c.Gender != "" {
 		g := c.Gender
 		t.Gender = &g
@@ -198,6 +209,17 @@ type membershipJSON struct {
 	BodyName         string `json:"body_name"`
 	MembershipNumber string `json:"membership_number"`
 	Level            string `json:"level"`
+	// CheckedAt is the date a verifier last found this membership on
+	// the register, or null.
+	CheckedAt *string `json:"checked_at"`
+}
+
+// insuranceJSON says whether professional insurance was verified and
+// until when.
+type insuranceJSON struct {
+	Verified  bool    `json:"verified"`
+	Until     *string `json:"until"`
+	CheckedAt *string `json:"checked_at"`
 }
 
 type profileJSON struct {
@@ -205,6 +227,34 @@ type profileJSON struct {
 	StatementMarkdown string           `json:"statement_markdown"`
 	StatementHTML     string           `json:"statement_html"`
 	Memberships       []membershipJSON `json:"memberships"`
+	Insurance         insuranceJSON    `json:"insurance"`
+	Contact           contactJSON      `json:"contact"`
+}
+
+// contactJSON is what the therapist chose to publish besides the enquiry
+// form, exactly as the profile page shows it: each field null when not
+// given. The private address enquiries go to is never in it.
+type contactJSON struct {
+	Website *string `json:"website"`
+	Phone   *string `json:"phone"`
+	Email   *string `json:"email"`
+}
+
+// optional is s, or nil (null) when empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// dateJSON is a calendar date, or nil (null) for zero.
+func dateJSON(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.DateOnly)
+	return &s
 }
 
 func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
@@ -224,12 +274,17 @@ func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for _, m := range p.Memberships {
-		mj := membershipJSON{Body: m.Body, MembershipNumber: m.Number, Level: m.Level}
+		mj := membershipJSON{Body: m.Body, MembershipNumber: m.Number, Level: m.Level, CheckedAt: dateJSON(m.CheckedAt)}
 		if b, ok := h.Tax.Body(m.Body); ok {
 			mj.BodyName = b.Name
 		}
 		out.Memberships = append(out.Memberships, mj)
 	}
-	writeJSON(w, http.StatusOK, out)
+	if ins := p.Insurance; ins.Checked() {
+		out.Insurance = insuranceJSON{Verified: true, Until: dateJSON(ins.Until), CheckedAt: dateJSON(ins.CheckedAt)}
+	}
+	c := p.PublicContact
+	out.Contact = contactJSON{Website: optional(c.Website), Phone: optional(c.Phone), Email: optional(c.Email)}
+	writeJSON(w, r, http.StatusOK, out)
 	return nil
 }

@@ -1,24 +1,50 @@
-// Package audit keeps an append-only, hash-chained record of the actions
-// that matter for trust and security: sign-ins, role changes, verification
+// Package audit keeps an append-only, chained record of the actions that
+// matter for trust and security: sign-ins, role changes, verification
 // decisions, suspensions, publishing. Each entry names who did what to
 // which object, when, from which address and in which request; it never
-// holds content (no profile text, no passwords, no enquiries). Each hash
-// covers the previous entry's hash, so a changed or deleted row breaks the
-// chain from that point on and Verify names it.
+// holds content (no profile text, no passwords, no enquiries).
+//
+// Each entry's link is an HMAC under a key derived from the key file
+// (never stored in the database) over the entry and the previous link, so
+// that someone who can write to the database but does not hold the key
+// cannot edit, insert or reorder entries and recompute the links after
+// them (chain.go). What a MAC alone cannot show — entries deleted from the
+// end — is caught by anchors: the head of the chain is written, at least
+// hourly and on shutdown, both to the log and to a file beside the key
+// file, and a chain shorter than its anchor, or disagreeing with it, fails
+// verification (anchor.go).
 package audit
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Genesis is the previous-hash of the first entry.
+// Genesis is the previous link of the first entry.
 const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// Link versions: how an entry's Hash was made.
+const (
+	// Unkeyed links are plain SHA-256, as written before links were MACs;
+	// a chain holding them is re-keyed once (Rekey) and never verifies.
+	Unkeyed = 0
+	// HMACSHA256 links are HMAC-SHA256 under the chain's Key.
+	HMACSHA256 = 1
+)
+
+// Actions the log writes about itself.
+const (
+	// ActionAnchor records the head of the chain as it was anchored; its
+	// object names the entry it follows ("seq:N mac:…").
+	ActionAnchor = "audit.anchor"
+	// ActionRekeyed records that a chain of unkeyed links was re-keyed
+	// from its first entry; its object names the entries re-keyed and the
+	// unkeyed head they had.
+	ActionRekeyed = "audit.rekeyed"
+)
 
 // Entry is one audited action.
 type Entry struct {
@@ -31,30 +57,12 @@ type Entry struct {
 	RequestID string
 	PrevHash  string
 	Hash      string
-}
+	// MACVersion says how Hash was made: Unkeyed or HMACSHA256.
+	MACVersion int
 
-// Sum is the hash of e chained to e.PrevHash. Fields are length-prefixed
-// so that no two different entries can share an encoding.
-func (e *Entry) Sum() string {
-	h := sha256.New()
-	for _, f := range []string{e.PrevHash, strconv.FormatInt(e.Seq, 10), e.At.UTC().Format(time.RFC3339Nano),
-		e.Actor, e.Action, e.Object, e.IP, e.RequestID} {
-		fmt.Fprintf(h, "%d:%s;", len(f), f)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// Seal sets e's sequence number, previous hash and hash, given the last
-// entry of the chain (nil for the first). Stores call it inside the write
-// transaction that appends e, so that two writers can never fork the chain.
-func Seal(e *Entry, last *Entry) {
-	// Stores keep microseconds; the hash must cover what is stored.
-	e.At = e.At.UTC().Truncate(time.Microsecond)
-	e.Seq, e.PrevHash = 1, Genesis
-	if last != nil {
-		e.Seq, e.PrevHash = last.Seq+1, last.Hash
-	}
-	e.Hash = e.Sum()
+	// key seals the entry; only a Log (or Rekey) gives an entry one, so
+	// only entries made with the key reach the chain.
+	key *Key
 }
 
 // Store persists entries.
@@ -63,6 +71,10 @@ type Store interface {
 	AppendAudit(ctx context.Context, e *Entry) error
 	// EachAudit calls fn for every entry in sequence order.
 	EachAudit(ctx context.Context, fn func(Entry) error) error
+	// AuditHead returns the newest entry, or nil when the log is empty.
+	AuditHead(ctx context.Context) (*Entry, error)
+	// AuditEntry returns entry seq, or an error wrapping errs.NotFound.
+	AuditEntry(ctx context.Context, seq int64) (*Entry, error)
 }
 
 // Actor identifies who is acting in a request; handlers put it in the
@@ -94,60 +106,32 @@ func User(id int64) string { return "user:" + strconv.FormatInt(id, 10) }
 // Profile is how profiles are named in entries.
 func Profile(id int64) string { return "profile:" + strconv.FormatInt(id, 10) }
 
-// Log records entries through a Store.
+// Log records entries through a Store, sealed under its key.
 type Log struct {
 	store Store
+	key   *Key
 	now   func() time.Time
 }
 
-// NewLog returns a Log writing to s with clock now.
-func NewLog(s Store, now func() time.Time) *Log { return &Log{store: s, now: now} }
+// NewLog returns a Log writing to s, linking entries under k, with clock
+// now.
+func NewLog(s Store, k *Key, now func() time.Time) *Log { return &Log{store: s, key: k, now: now} }
 
-// Record appends action on object by the actor in ctx.
+// Record appends action on object by the actor in ctx. Inside a store's
+// unit of work the entry commits with the change it records.
 func (l *Log) Record(ctx context.Context, action, object string) error {
 	a := ActorFrom(ctx)
-	e := &Entry{At: l.now().UTC(), Actor: a.Who, Action: action, Object: object, IP: a.IP, RequestID: a.RequestID}
+	e := &Entry{At: l.now().UTC(), Actor: a.Who, Action: action, Object: object, IP: a.IP, RequestID: a.RequestID, key: l.key}
 	if err := l.store.AppendAudit(ctx, e); err != nil {
 		return fmt.Errorf("audit %s %s: %w", action, object, err)
 	}
 	return nil
 }
 
-// BrokenLinkError names the first entry whose hash does not follow from
-// the chain before it.
-type BrokenLinkError struct {
-	Seq    int64
-	Reason string
-}
-
-// Error names the entry, for the CLI and the admin page.
-func (e *BrokenLinkError) Error() string {
-	return fmt.Sprintf("audit chain broken at entry %d: %s", e.Seq, e.Reason)
-}
-
-// Verify walks the whole chain and returns how many entries it checked, or
-// a *BrokenLinkError for the first bad link.
-func Verify(ctx context.Context, s Store) (int, error) {
-	var n int
-	var prev *Entry
-	err := s.EachAudit(ctx, func(e Entry) error {
-		wantSeq, wantPrev := int64(1), Genesis
-		if prev != nil {
-			wantSeq, wantPrev = prev.Seq+1, prev.Hash
-		}
-		switch {
-		case e.Seq != wantSeq:
-			return &BrokenLinkError{Seq: e.Seq, Reason: fmt.Sprintf("expected entry %d here (a row was removed or inserted)", wantSeq)}
-		case e.PrevHash != wantPrev:
-			return &BrokenLinkError{Seq: e.Seq, Reason: "previous-hash does not match the entry before it"}
-		case e.Hash != e.Sum():
-			return &BrokenLinkError{Seq: e.Seq, Reason: "contents do not match the stored hash (the row was edited)"}
-		}
-		n++
-		prev = &e
-		return nil
-	})
-	return n, err
+// Verify checks the chain's links under the log's key and, when anchor is
+// not nil, against that anchor (see Verify).
+func (l *Log) Verify(ctx context.Context, anchor *Head) (Head, error) {
+	return Verify(ctx, l.store, l.key, anchor)
 }
 
 // Describe is a short human line for an entry, for the staff audit page.

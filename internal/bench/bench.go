@@ -1,8 +1,11 @@
 // Package bench measures Confide's search against the stacks directories
 // are usually built on (SQLite with FTS5 and R*Tree; PostgreSQL with
 // PostGIS), on identical data and identical queries, and checks that every
-// system gives the same answers. It is a tool package: `confide bench
-// search` drives it.
+// system gives the same answers. It also runs the benchmarks of `confide
+// bench`: RunSearch (that comparison), RunHTTP (the real application,
+// internal/app, served over HTTP and loaded with wrk) and RunLive (search
+// while profiles are edited); cmd/confide only maps its flags into their
+// options.
 package bench
 
 import (

@@ -36,6 +36,8 @@ func FromResult(q search.Query, res search.Result) Answer {
 		switch {
 		case q.Sort == search.SortRelevance:
 			key = h.Score
+		case q.Sort == search.SortRecommended:
+			key = h.Rank
 		case q.Sort == search.SortDistance && h.HasDistance:
 			key = h.DistanceKm
 		}

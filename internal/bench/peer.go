@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/confide-org/confide/internal/search"
@@ -114,10 +115,10 @@ func (a *Answer) addCount(f, v string, n int) {
 }
 
 // addHit records one row of a peer's page, keeping the sort key where the
-// order has one (distance or relevance).
+// order has one (distance, relevance or the recommended score).
 func (a *Answer) addHit(q search.Query, id int64, key *float64) {
 	k := math.NaN()
-	if key != nil && (q.Sort == search.SortDistance || q.Sort == search.SortRelevance) {
+	if key != nil && (q.Sort == search.SortDistance || q.Sort == search.SortRelevance || q.Sort == search.SortRecommended) {
 		k = *key
 	}
 	a.IDs = append(a.IDs, id)
@@ -156,4 +157,48 @@ func bm25SQL(q search.Query, today string, toReal func(string) string, termCast 
 	return "(" + strings.Join(terms, " + ") + ")"
 }
 
+// floatLit renders f as a literal both engines read as a float (SQLite
+// takes "3" as an integer, so a point is added).
+func floatLit(f float64) string {
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".e") {
+		s += ".0"
+	}
+	return s
+}
+
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// recommendParts are the SQL expressions, over prof p, of the recommended
+// order's inputs: the number of asked approaches the profile offers, its
+// BM25 score (float 0 without words), the distance to its nearest practice
+// (NULL without one or without a search point) and whether its
+// availability is fresh (float 1 or 0).
+type recommendParts struct {
+	covered, bm25, dist, fresh string
+}
+
+// recommendSQL is Confide's recommended score (search.RecWeightMatch and
+// the constants beside it) over a subquery x holding recommendParts as
+// columns c, s, d and fr. float renders a float literal in the dialect.
+// The steps are those of the index, in its order, so that each engine
+// rounds exactly as Go does.
+func recommendSQL(q search.Query, float func(float64) string) string {
+	f := float
+	asked := len(q.Issues) + len(q.Approaches)
+	match := f(0)
+	if asked > 0 {
+		// Results have every asked issue: the filter requires them all.
+		match = fmt.Sprintf("(%s + x.c) / %s", f(float64(len(q.Issues))), f(float64(asked)))
+	}
+	text := f(0)
+	if !q.Terms.Empty() {
+		text = fmt.Sprintf("(x.s / (x.s + %s))", f(search.RecTextHalf))
+	}
+	near := f(0)
+	if q.Point != nil {
+		near = fmt.Sprintf("(CASE WHEN x.d IS NULL THEN %s ELSE %s / (%s + x.d / %s) END)", f(0), f(1), f(1), f(search.RecNearHalfKm))
+	}
+	return fmt.Sprintf("(((%s * %s + %s * %s) + %s * %s) + %s * x.fr)",
+		f(search.RecWeightMatch), match, f(search.RecWeightText), text, f(search.RecWeightNear), near, f(search.RecWeightFresh))
+}

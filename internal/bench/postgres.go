@@ -231,20 +231,40 @@ func (b *pgBuilt) countsSQL() string {
 	return with(b.ctes) + strings.Join(parts, "\nUNION ALL\n")
 }
 
-// pageSQL selects the page in Confide's order.
+// pageSQL selects the page in Confide's order: every order's ties go to
+// the day's rotation (rot), never to the id.
 func (b *pgBuilt) pageSQL(offset, limit int) string {
 	q := b.q
 	ctes := append([]string(nil), b.ctes...)
+	today := sqlString(q.Now.UTC().Format(time.DateOnly)) + "::date"
+	toFloat := func(x string) string { return x + "::float8" }
 	keyExpr, order := "NULL::float8", "rot, id"
 	switch q.Sort {
 	case search.SortDistance:
 		keyExpr = "(SELECT min(" + havPG(q.Point.Lat, q.Point.Lon) + ") FROM loc l WHERE l.id = p.id)"
-		order = "key IS NULL, key, id"
+		order = "key IS NULL, key, rot, id"
 	case search.SortFee:
-		keyExpr, order = "p.fee_min::float8", "key, id"
+		keyExpr, order = "p.fee_min::float8", "key, rot, id"
 	case search.SortRelevance:
-		keyExpr = bm25SQL(q, sqlString(q.Now.UTC().Format(time.DateOnly))+"::date", func(x string) string { return x + "::float8" }, `::text COLLATE "C"`, &ctes)
-		order = "key DESC, id"
+		keyExpr = bm25SQL(q, today, toFloat, `::text COLLATE "C"`, &ctes)
+		order = "key DESC, rot, id"
+	case search.SortRecommended:
+		covered, bm25, dist := "0", "0::float8", "NULL::float8"
+		if len(q.Approaches) > 0 {
+			covered = "(SELECT count(*) FROM unnest(p.approaches) a WHERE a IN (" + sqlList(q.Approaches) + "))"
+		}
+		if !q.Terms.Empty() {
+			bm25 = bm25SQL(q, today, toFloat, `::text COLLATE "C"`, &ctes)
+		}
+		if q.Point != nil {
+			dist = "(SELECT min(" + havPG(q.Point.Lat, q.Point.Lon) + ") FROM loc l WHERE l.id = p.id)"
+		}
+		cutoff := sqlString(q.Now.Add(-directory.AvailabilityFreshFor).UTC().Format(time.RFC3339Nano)) + "::timestamptz"
+		fresh := "(CASE WHEN p.availability = 'accepting' AND p.confirmed_at >= " + cutoff + " THEN 1::float8 ELSE 0::float8 END)"
+		pgFloat := func(f float64) string { return "(" + floatLit(f) + ")::float8" }
+		keyExpr = recommendSQL(q, pgFloat)
+		return fmt.Sprintf("%sSELECT id, key FROM (SELECT x.id, x.rot, %s AS key FROM (SELECT p.id, p.rot, %s AS c, %s AS s, %s AS d, %s AS fr FROM prof p WHERE %s) x) s ORDER BY key DESC, rot, id LIMIT %d OFFSET %d",
+			with(ctes), keyExpr, covered, bm25, dist, fresh, b.where(""), limit, offset)
 	}
 	return fmt.Sprintf("%sSELECT id, key FROM (SELECT p.id, p.rot, %s AS key FROM prof p WHERE %s) s ORDER BY %s LIMIT %d OFFSET %d",
 		with(ctes), keyExpr, b.where(""), order, limit, offset)

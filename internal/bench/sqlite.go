@@ -292,25 +292,54 @@ func (b *built) countsSQL() string {
 	return with(b.ctes) + strings.Join(parts, "\nUNION ALL\n")
 }
 
-// pageSQL selects the requested page in Confide's order.
+// pageSQL selects the requested page in Confide's order: every order's
+// ties go to the day's rotation (p.rot), never to the id.
 func (b *built) pageSQL(offset, limit int) string {
 	q := b.q
 	ctes := append([]string(nil), b.ctes...)
+	today := sqlString(q.Now.UTC().Format(time.DateOnly))
+	toReal := func(x string) string { return "CAST(" + x + " AS REAL)" }
+	// Distance to the nearest practice (all practices, not only those in
+	// the radius), NULL for remote-only profiles.
+	distSQL := func() string {
+		dist := fmt.Sprintf(havSQL, fmt.Sprint(q.Point.Lat), fmt.Sprint(q.Point.Lon), geo.EarthRadiusKm)
+		return "(SELECT MIN(" + dist + ") FROM loc l WHERE l.id = p.id)"
+	}
 	keyExpr, order := "NULL", "p.rot, p.id"
 	switch q.Sort {
 	case search.SortDistance:
-		// Distance to the nearest practice (all practices, not only those
-		// in the radius), +inf for remote-only profiles.
-		dist := fmt.Sprintf(havSQL, fmt.Sprint(q.Point.Lat), fmt.Sprint(q.Point.Lon), geo.EarthRadiusKm)
-		keyExpr = "(SELECT MIN(" + dist + ") FROM loc l WHERE l.id = p.id)"
-		order = "key IS NULL, key, p.id"
+		keyExpr = distSQL()
+		order = "key IS NULL, key, p.rot, p.id"
 	case search.SortFee:
-		keyExpr, order = "p.fee_min", "p.fee_min, p.id"
+		keyExpr, order = "p.fee_min", "p.fee_min, p.rot, p.id"
 	case search.SortRelevance:
-		keyExpr = bm25SQL(q, sqlString(q.Now.UTC().Format(time.DateOnly)), func(x string) string { return "CAST(" + x + " AS REAL)" }, "", &ctes)
-		order = "key DESC, p.id"
+		keyExpr = bm25SQL(q, today, toReal, "", &ctes)
+		order = "key DESC, p.rot, p.id"
+	case search.SortRecommended:
+		parts := recommendParts{covered: "0", bm25: "0.0", dist: "NULL",
+			fresh: "(CASE WHEN p.availability = 'accepting' AND p.confirmed_at >= " + sqlString(q.Now.Add(-directory.AvailabilityFreshFor).UTC().Format(fixedTime)) + " THEN 1.0 ELSE 0.0 END)"}
+		if len(q.Approaches) > 0 {
+			parts.covered = "(SELECT COUNT(*) FROM facet fa WHERE fa.f = 'approach' AND fa.id = p.id AND fa.v IN (" + sqlList(q.Approaches) + "))"
+		}
+		if !q.Terms.Empty() {
+			parts.bm25 = bm25SQL(q, today, toReal, "", &ctes)
+		}
+		if q.Point != nil {
+			parts.dist = distSQL()
+		}
+		return fmt.Sprintf("%sSELECT x.id, %s AS key FROM (SELECT p.id, p.rot, %s AS c, %s AS s, %s AS d, %s AS fr FROM prof p WHERE %s) x ORDER BY key DESC, x.rot, x.id LIMIT %d OFFSET %d",
+			with(ctes), recommendSQL(q, floatLit), parts.covered, parts.bm25, parts.dist, parts.fresh, b.where(""), limit, offset)
 	}
 	return fmt.Sprintf("%sSELECT p.id, %s AS key FROM prof p WHERE %s ORDER BY %s LIMIT %d OFFSET %d", with(ctes), keyExpr, b.where(""), order, limit, offset)
+}
+
+// sqlList renders strings as an SQL list of literals.
+func sqlList(vals []string) string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = sqlString(v)
+	}
+	return strings.Join(out, ", ")
 }
 
 // Answer runs one case: a statement for the total and every facet, and

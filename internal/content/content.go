@@ -7,7 +7,6 @@
 package content
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -17,7 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/confide-org/confide/internal/fields"
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
@@ -143,14 +142,20 @@ func (a *Article) ReviewOverdue(now time.Time) bool {
 // IsPublic reports whether the article is online.
 func (a *Article) IsPublic() bool { return a.LiveID != 0 && a.State != Archived }
 
-// Errors the service returns.
-var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
+// Errors the service returns. They are the shared kinds of package errs,
+// under the names the store and callers already use.
+const (
+	// ErrNotFound is wrapped by every error that reports a missing
+	// article, revision or contributor.
+	ErrNotFound = errs.NotFound
+	// ErrConflict is wrapped by errors that report a clash with the
+	// article's state or with existing data, such as a slug taken.
+	ErrConflict = errs.Conflict
 )
 
-// FieldErrors reports problems with what was typed, field by field.
-type FieldErrors = fields.Errors
+// FieldErrors reports problems with what was typed, field by field: the
+// one field-error shape, errs.Fields.
+type FieldErrors = errs.Fields
 
 // Limits on article fields.
 const (

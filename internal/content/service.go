@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/confide-org/confide/internal/commit"
 )
 
 // Store is what the information hub needs from persistence.
@@ -28,6 +30,9 @@ type Store interface {
 	ContributorByUser(ctx context.Context, userID int64) (*Contributor, error)
 	SaveContributor(ctx context.Context, c *Contributor) error
 	ClaimReviewReminder(ctx context.Context, articleID int64, due time.Time, kind string, now time.Time) (bool, error)
+	// ReviewReminderSent reports whether that reminder was claimed (and
+	// so its emails queued, in the same unit of work).
+	ReviewReminderSent(ctx context.Context, articleID int64, due time.Time, kind string) (bool, error)
 	EditorEmails(ctx context.Context) ([]string, error)
 }
 
@@ -48,6 +53,9 @@ type Auditor interface {
 
 // Service carries out the editorial workflow.
 type Service struct {
+	// Tx makes each change and its audit entry one unit of work (the
+	// store); nil runs them one by one.
+	Tx      commit.Runner
 	Store   Store
 	Terms   Terms
 	Mail    Mailer
@@ -167,6 +175,18 @@ func slicesContains[T comparable](s []T, v T) bool {
 	return false
 }
 
+// change runs write and records action for the article as one unit of
+// work: the audit log never lacks, or invents, a change.
+func (s *Service) change(ctx context.Context, action string, a *Article, write func(ctx context.Context) error) error {
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		if err := write(ctx); err != nil {
+			return err
+		}
+		s.record(ctx, action, a.ID)
+		return nil
+	})
+}
+
 // Save stores an edit as a new revision in the draft state. For a
 // published article the live version stays online until the new draft is
 // reviewed and published. The kind and address of an existing article
@@ -186,13 +206,12 @@ func (s *Service) Save(ctx context.Context, editorID, articleID int64, in Input)
 	}
 	a.Kind, a.Slug, a.State = kind, slug, Draft
 	r.SavedBy, r.SavedAt = editorID, s.Now().UTC()
-	if err := s.Store.SaveDraft(ctx, a, r); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return nil, FieldErrors{"slug": "Another article already uses this web address"}
-		}
+	err = s.change(ctx, "article.save", a, func(ctx context.Context) error { return s.Store.SaveDraft(ctx, a, r) })
+	if errors.Is(err, ErrConflict) {
+		return nil, FieldErrors{"slug": "Another article already uses this web address"}
+	} else if err != nil {
 		return nil, err
 	}
-	s.record(ctx, "article.save", a.ID)
 	return s.Store.ArticleByID(ctx, a.ID)
 }
 
@@ -235,11 +254,7 @@ func (s *Service) SubmitForReview(ctx context.Context, articleID int64) error {
 		return fe
 	}
 	a.State = InReview
-	if err := s.Store.SetArticleState(ctx, a); err != nil {
-		return err
-	}
-	s.record(ctx, "article.submit", a.ID)
-	return nil
+	return s.change(ctx, "article.submit", a, func(ctx context.Context) error { return s.Store.SetArticleState(ctx, a) })
 }
 
 // Review is a panel member's decision on the version in review. Approval
@@ -292,15 +307,11 @@ func (s *Service) Review(ctx context.Context, reviewerUserID, articleID int64, a
 	} else {
 		r.ReviewedAt, r.NextReviewDue, a.State = time.Time{}, time.Time{}, Draft
 	}
-	if err := s.Store.SetReview(ctx, a, r); err != nil {
-		return err
-	}
+	action := "article.send_back"
 	if approve {
-		s.record(ctx, "article.approve", a.ID)
-	} else {
-		s.record(ctx, "article.send_back", a.ID)
+		action = "article.approve"
 	}
-	return nil
+	return s.change(ctx, action, a, func(ctx context.Context) error { return s.Store.SetReview(ctx, a, r) })
 }
 
 // Publish makes the approved version live. It is refused without a named
@@ -322,11 +333,7 @@ func (s *Service) Publish(ctx context.Context, articleID int64) error {
 	if a.PublishedAt.IsZero() {
 		a.PublishedAt = now
 	}
-	if err := s.Store.SetArticleState(ctx, a); err != nil {
-		return err
-	}
-	s.record(ctx, "article.publish", a.ID)
-	return nil
+	return s.change(ctx, "article.publish", a, func(ctx context.Context) error { return s.Store.SetArticleState(ctx, a) })
 }
 
 // Archive takes an article offline; its history is kept.
@@ -336,11 +343,7 @@ func (s *Service) Archive(ctx context.Context, articleID int64) error {
 		return err
 	}
 	a.State = Archived
-	if err := s.Store.SetArticleState(ctx, a); err != nil {
-		return err
-	}
-	s.record(ctx, "article.archive", a.ID)
-	return nil
+	return s.change(ctx, "article.archive", a, func(ctx context.Context) error { return s.Store.SetArticleState(ctx, a) })
 }
 
 // SaveContributor validates and stores an author or panel member.
@@ -406,22 +409,46 @@ func (s *Service) RunReviewReminders(ctx context.Context) (int, error) {
 		default:
 			continue
 		}
-		ok, err := s.Store.ClaimReviewReminder(ctx, a.ID, due, kind, now)
-		if err != nil || !ok {
+		// The claim and the emails are one unit: the article page says
+		// "our editors have been told" from the claim, so a claim must
+		// never stand without its emails queued.
+		claimed := false
+		err := commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+			ok, err := s.Store.ClaimReviewReminder(ctx, a.ID, due, kind, now)
+			if err != nil || !ok {
+				return err
+			}
+			subject := fmt.Sprintf("Review due on %s: %s", due.Format("2 January 2006"), a.Live.Title)
+			if kind == "due" {
+				subject = "Overdue for review: " + a.Live.Title
+			}
+			body := fmt.Sprintf("The article %q (%s%s%s) is due for review on %s. Until it is re-reviewed the page says it is due for review.\n\nEditors' dashboard: %s/staff/articles",
+				a.Live.Title, s.BaseURL, a.Kind.Path(), a.Slug, due.Format("2 January 2006"), s.BaseURL)
+			for _, to := range emails {
+				if err := s.Mail.Send(ctx, to, subject, body); err != nil {
+					return fmt.Errorf("queue review reminder: %w", err)
+				}
+			}
+			claimed = true
+			return nil
+		})
+		if err != nil {
+			s.Log.ErrorContext(ctx, "review reminder", "article", a.ID, "err", err)
 			continue
 		}
-		subject := fmt.Sprintf("Review due on %s: %s", due.Format("2 January 2006"), a.Live.Title)
-		if kind == "due" {
-			subject = "Overdue for review: " + a.Live.Title
+		if claimed {
+			sent++
 		}
-		body := fmt.Sprintf("The article %q (%s%s%s) is due for review on %s. Until it is re-reviewed the page says it is due for review.\n\nEditors' dashboard: %s/staff/articles",
-			a.Live.Title, s.BaseURL, a.Kind.Path(), a.Slug, due.Format("2 January 2006"), s.BaseURL)
-		for _, to := range emails {
-			if err := s.Mail.Send(ctx, to, subject, body); err != nil {
-				s.Log.ErrorContext(ctx, "queue email", "err", err)
-			}
-		}
-		sent++
 	}
 	return sent, nil
+}
+
+// EditorsTold reports whether the editors have been emailed that the
+// review of the article's revision rev is overdue: the page may say so
+// only then.
+func (s *Service) EditorsTold(ctx context.Context, a *Article, rev *Revision) (bool, error) {
+	if rev == nil || rev.NextReviewDue.IsZero() || s.Now().Before(rev.NextReviewDue.AddDate(0, 0, 1)) {
+		return false, nil // not overdue: nobody needs telling
+	}
+	return s.Store.ReviewReminderSent(ctx, a.ID, rev.NextReviewDue, "due")
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/mail"
 	"github.com/confide-org/confide/internal/store"
+	"github.com/confide-org/confide/internal/store/storetest"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
@@ -34,11 +34,7 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "c.db"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	c, err := mail.StartCatcher("127.0.0.1:0", 100)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +46,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w := &world{db: db, catcher: c, now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return w.now }
-	w.svc = &content.Service{Store: db, Terms: content.TaxonomyTerms{Tax: taxonomy.MustLoad()}, Mail: sender, Audit: audit.NewLog(db, clock), Now: clock, Log: log, BaseURL: "http://127.0.0.1"}
+	w.svc = &content.Service{Tx: db, Store: db, Terms: content.TaxonomyTerms{Tax: taxonomy.MustLoad()}, Mail: sender, Audit: audit.NewLog(db, storetest.AuditKey(t), clock), Now: clock, Log: log, BaseURL: "http://127.0.0.1"}
 	users := map[string]*int64{"editor@example.org": &w.editorID, "reviewer@example.org": &w.reviewerID, "author@example.org": &w.authorUserID}
 	for email, id := range users {
 		roles := []account.Role{account.Editor}
@@ -354,6 +350,25 @@ func TestReviewReminders(t *testing.T) {
 	if n, err := w.svc.RunReviewReminders(ctx); n != 0 || err != nil {
 		t.Fatalf("no editors: sent %d (%v)", n, err)
 	}
+	told := func() bool {
+		t.Helper()
+		a, err := w.db.ArticleByID(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, err := w.svc.EditorsTold(ctx, a, a.Live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	// Overdue with nobody to tell: the page must not claim anyone was.
+	start := w.now
+	w.now = time.Date(2026, 12, 16, 9, 0, 0, 0, time.UTC)
+	if n, err := w.svc.RunReviewReminders(ctx); n != 0 || err != nil || told() {
+		t.Fatalf("overdue, no editors: sent %d (%v), told %v", n, err, told())
+	}
+	w.now = start
 	// …so the first editor appointed hears about it.
 	w.db.SetRole(ctx, w.editorID, account.Editor, true, 0, w.now)
 	for i, step := range []struct {
@@ -379,6 +394,9 @@ func TestReviewReminders(t *testing.T) {
 				t.Fatalf("step %d: %v", i, err)
 			}
 		}
+	}
+	if !told() {
+		t.Fatal("the overdue reminder was emailed but EditorsTold says not")
 	}
 	if a, _ := w.db.ArticleByID(ctx, a.ID); !a.ReviewOverdue(w.now) || !a.IsPublic() {
 		t.Fatal("an overdue article must stay online, marked overdue")

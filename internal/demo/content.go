@@ -35,7 +35,11 @@ type DemoArticle struct {
 	Author          string // contributor slug
 	Reviewer        string // contributor slug
 	ReviewedDaysAgo int
-	Revision        content.Revision
+	// State is published, unless the file says "state: in_review": an
+	// article written and sent for review, with no reviewer yet, so that
+	// a demo reviewer finds work waiting.
+	State    content.State
+	Revision content.Revision
 }
 
 // ParseArticle reads the sample-article format: "key: value" header lines,
@@ -47,7 +51,7 @@ func ParseArticle(name, text string) (*DemoArticle, error) {
 		return nil, fmt.Errorf("%s: no --- after the header", name)
 	}
 	body, faqs, _ := strings.Cut(rest, "\n+++ FAQ\n")
-	a := &DemoArticle{}
+	a := &DemoArticle{State: content.Published}
 	var sources []string
 	for _, line := range strings.Split(head, "\n") {
 		k, v, ok := strings.Cut(line, ":")
@@ -76,6 +80,10 @@ func ParseArticle(name, text string) (*DemoArticle, error) {
 				return nil, fmt.Errorf("%s: reviewed_days_ago: %w", name, err)
 			}
 			a.ReviewedDaysAgo = n
+		case "state":
+			if a.State = content.State(v); a.State != content.Published && a.State != content.InReview {
+				return nil, fmt.Errorf("%s: state %q: only published or in_review", name, v)
+			}
 		case "funding":
 			a.Revision.Funding = v
 		case "source":
@@ -130,7 +138,9 @@ type ContentStore interface {
 // LoadContent stores the demo contributors and publishes every sample
 // article as reviewed by a panel member, reviewed_days_ago days before
 // now, with the next review three years after that (so an article
-// reviewed more than three years ago shows as overdue).
+// reviewed more than three years ago shows as overdue). An article marked
+// in_review is stored as its author sent it for review two days ago,
+// waiting for the panel.
 func LoadContent(ctx context.Context, s ContentStore, now time.Time) error {
 	ids := map[string]int64{}
 	for _, c := range Contributors {
@@ -145,6 +155,18 @@ func LoadContent(ctx context.Context, s ContentStore, now time.Time) error {
 		return err
 	}
 	for _, d := range arts {
+		if d.State == content.InReview {
+			r := d.Revision
+			r.AuthorID, r.SavedAt = ids[d.Author], now.UTC().Add(-48*time.Hour)
+			if r.AuthorID == 0 {
+				return fmt.Errorf("demo article %s: author %q is not a demo contributor", d.Slug, d.Author)
+			}
+			a := &content.Article{Kind: d.Kind, Slug: d.Slug, State: content.InReview}
+			if err := s.SaveDraft(ctx, a, &r); err != nil {
+				return fmt.Errorf("demo article %s: %w", d.Slug, err)
+			}
+			continue
+		}
 		reviewed := now.UTC().AddDate(0, 0, -d.ReviewedDaysAgo)
 		y, m, day := reviewed.AddDate(content.MaxReviewInterval, 0, 0).Date()
 		r := d.Revision

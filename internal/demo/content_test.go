@@ -48,13 +48,22 @@ func TestSampleArticles(t *testing.T) {
 	if !strings.Contains(content.FormatSources(p.Revision.Sources), "Bateman") {
 		t.Error("psychodynamic article does not cite Bateman, Brown and Pedder")
 	}
-	overdue := 0
+	overdue, inReview := 0, 0
 	for _, a := range arts {
 		if a.ReviewedDaysAgo > 3*365 {
 			overdue++
 		}
+		if a.State == content.InReview {
+			inReview++
+			if a.Reviewer != "" {
+				t.Errorf("%s waits for review but names reviewer %s", a.Slug, a.Reviewer)
+			}
+		}
 	}
 	if overdue != 1 {
 		t.Errorf("%d sample articles are overdue for review, want exactly 1", overdue)
+	}
+	if inReview != 1 {
+		t.Errorf("%d sample articles wait for review, want exactly 1 (the demo reviewer's queue)", inReview)
 	}
 }

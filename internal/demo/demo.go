@@ -14,6 +14,7 @@ import (
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/taxonomy"
+	"github.com/confide-org/confide/internal/verify"
 )
 
 // Generator makes demo profiles.
@@ -121,6 +122,7 @@ func (g *Generator) Generate(n int, seed uint64, asOf time.Time) []*directory.Pr
 	for range n {
 		out = append(out, g.one(r, day, used))
 	}
+	markRechecks(out, day)
 	return out
 }
 
@@ -228,6 +230,7 @@ func (g *Generator) one(r *rand.Rand, day time.Time, used map[string]int) *direc
 		}
 	}
 	g.verification(r, p, day)
+	credentials(p)
 
 	role := roleFor(body, p.Approaches[0])
 	placeName := home.Area
@@ -244,6 +247,7 @@ func (g *Generator) one(r *rand.Rand, day time.Time, used map[string]int) *direc
 	}
 	p.Slug = slug
 	p.ContactEmail = strings.ToLower(directory.Slugify(given+"."+family)) + fmt.Sprintf(".%d@example.org", r.IntN(10000))
+	p.PublicContact = publicContact(slug)
 	p.Published = chance(r, 0.97)
 	return p
 }
@@ -321,6 +325,9 @@ func (g *Generator) verification(r *rand.Rand, p *directory.Profile, day time.Ti
 		v.NextCheckDue = v.VerifiedAt.AddDate(1, 0, 0)
 		if chance(r, 0.3) { // insurance renews sooner than a year
 			v.NextCheckDue = day.AddDate(0, 0, 1+r.IntN(120))
+			if year := v.VerifiedAt.AddDate(1, 0, 0); year.Before(v.NextCheckDue) {
+				v.NextCheckDue = year // a check never lasts more than a year
+			}
 		}
 	case x < 0.91:
 		v.State = directory.Pending
@@ -418,6 +425,8 @@ func joinAnd(items []string) string {
 // Inserter stores profiles in bulk; internal/store implements it.
 type Inserter interface {
 	InsertProfiles(ctx context.Context, ps []*directory.Profile) error
+	// InsertRequests stores verification requests as they are.
+	InsertRequests(ctx context.Context, rs []verify.Request) error
 }
 
 // batchSize bounds one insert transaction, so a large demo load shows
@@ -443,6 +452,11 @@ func (g *Generator) Load(ctx context.Context, dst Inserter, v directory.Validato
 		}
 		if progress != nil {
 			progress(start + len(batch))
+		}
+	}
+	if rs := Requests(profiles, asOf); len(rs) > 0 {
+		if err := dst.InsertRequests(ctx, rs); err != nil {
+			return fmt.Errorf("demo: %w", err)
 		}
 	}
 	return nil

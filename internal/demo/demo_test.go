@@ -32,7 +32,7 @@ func TestGenerate(t *testing.T) {
 	slugs := map[string]bool{}
 	states := map[directory.VerificationState]int{}
 	districts := map[string]bool{}
-	public := 0
+	public, twoChecked, rechecking := 0, 0, 0
 	for _, p := range ps {
 		v.Normalize(p)
 		if err := v.Validate(p, asOf.Add(24*time.Hour)); err != nil {
@@ -59,6 +59,33 @@ func TestGenerate(t *testing.T) {
 		}
 		if p.IsPublic(asOf) {
 			public++
+			if !p.Insurance.Checked() || p.Insurance.Until.Before(p.Verification.NextCheckDue) {
+				t.Fatalf("public profile %q: insurance %+v does not cover its next check %v", p.Slug, p.Insurance, p.Verification.NextCheckDue)
+			}
+			for _, m := range p.Memberships {
+				if m.CheckedAt.IsZero() || m.CheckedAt.AddDate(1, 0, 0).Before(p.Verification.NextCheckDue) {
+					t.Fatalf("public profile %q: membership %s checked %v, next check %v", p.Slug, m.Body, m.CheckedAt, p.Verification.NextCheckDue)
+				}
+			}
+			if len(p.Memberships) > 1 {
+				twoChecked++
+			}
+		}
+		if p.Verification.Rechecking() {
+			rechecking++
+		}
+	}
+	if twoChecked < n/20 {
+		t.Fatalf("only %d public profiles with two checked memberships", twoChecked)
+	}
+	rs := demo.Requests(ps, asOf)
+	if rechecking < n/200 || len(rs) != rechecking+states[directory.Pending] {
+		t.Fatalf("%d profiles waiting for a re-check and %d for a first check, %d queue items for them", rechecking, states[directory.Pending], len(rs))
+	}
+	for _, r := range rs {
+		if r.Name == "" || r.Status != "pending" || !strings.HasPrefix(r.Number, "DEMO-") || r.Insurer == "" ||
+			!r.InsuranceExpires.After(asOf) || r.SubmittedAt.IsZero() || r.SubmittedAt.After(asOf) {
+			t.Fatalf("verification request %+v", r)
 		}
 	}
 	share := float64(states[directory.Verified]) / n

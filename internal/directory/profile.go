@@ -5,9 +5,10 @@
 package directory
 
 import (
-	"errors"
 	"slices"
 	"time"
+
+	"github.com/confide-org/confide/internal/errs"
 )
 
 // VerificationState says how far a profile's credentials have been checked.
@@ -51,7 +52,23 @@ type Membership struct {
 	// Level is the grade of membership as the body names it, e.g.
 	// "Accredited member".
 	Level string `json:"level"`
+	// CheckedAt is when a verifier last found this membership on the
+	// body's register. Each membership is checked on its own, so a
+	// therapist in two bodies shows two dates; zero means never checked.
+	CheckedAt time.Time `json:"checked_at"`
 }
+
+// Insurance is the professional indemnity insurance a verifier last saw
+// evidence of. The zero value means none has been checked.
+type Insurance struct {
+	Insurer string `json:"insurer"`
+	// Until is the calendar date (midnight UTC) the policy ends.
+	Until     time.Time `json:"until"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+// Checked reports whether a verifier has seen evidence of the insurance.
+func (i Insurance) Checked() bool { return !i.CheckedAt.IsZero() }
 
 // Location is a practice address as far as Confide keeps it. The full
 // postcode is private: only the district and area are ever shown, and the
@@ -74,18 +91,46 @@ type Verification struct {
 	// NextCheckDue is a calendar date (midnight UTC). The profile stays
 	// public until the end of that day.
 	NextCheckDue time.Time
+	// DetailsChangedAt is when the therapist, while verified, changed a
+	// detail a verifier checks (their name, a membership, their
+	// insurance); zero when no such change waits for a verifier. The
+	// profile stays public meanwhile, but only with what was checked: the
+	// directory never shows an unchecked name or number as verified.
+	DetailsChangedAt time.Time
+}
+
+// Rechecking reports whether changed details wait for a verifier, so the
+// public record says "details changed, re-checking".
+func (v Verification) Rechecking() bool { return !v.DetailsChangedAt.IsZero() }
+
+// HoldsCheckedDetails reports whether the profile's name, memberships and
+// insurance are the ones a verifier approved and could be shown as such
+// (now, or after a suspension is lifted without a new check). Changes to
+// them must then wait for a verifier instead of reaching the public page.
+func (v Verification) HoldsCheckedDetails() bool {
+	return v.State == Verified || (v.State == Suspended && !v.VerifiedAt.IsZero())
 }
 
 // Profile is a therapist's directory entry.
 type Profile struct {
-	ID          int64
+	ID int64
+	// Version is the change-feed position this copy reflects: every
+	// committed write up to it is in it. The store sets it on every read
+	// and write, so an index fed by both a process's own writes and the
+	// feed can refuse a copy older than the one it holds. Zero means
+	// unknown (a profile that never went through the store).
+	Version     int64
 	Slug        string
 	DisplayName string
 	Headline    string
 	// Statement is Markdown written by the therapist; it is sanitised when
 	// rendered, never trusted.
-	Statement    string
-	Memberships  []Membership
+	Statement string
+	// Memberships are only ever those a verifier approved: evidence for
+	// a new or changed one waits in a verification request.
+	Memberships []Membership
+	// Insurance is the insurance last verified.
+	Insurance    Insurance
 	Verification Verification
 	Approaches   []string
 	Issues       []string
@@ -104,13 +149,33 @@ type Profile struct {
 	Locations               []Location
 	// ContactEmail is private: enquiries are relayed, never shown.
 	ContactEmail string
-	Published    bool
+	// PublicContact is what the therapist chose to publish besides the
+	// enquiry form. Unlike ContactEmail, everything in it is shown on the
+	// public profile and in the APIs.
+	PublicContact PublicContact
+	Published     bool
 	// OwnerID is the account that keeps this profile, or 0 for profiles
 	// loaded by staff or the demo generator.
 	OwnerID   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// PublicContact is how a therapist may choose to be reached directly:
+// some people would rather ring or look at a practice's own site than
+// write through a form. Each field is optional and, once set, public.
+type PublicContact struct {
+	// Website is an http or https address.
+	Website string
+	// Phone is a UK or international number as the therapist writes it.
+	Phone string
+	// Email is an address to show, which may differ from the private one
+	// enquiries are sent to.
+	Email string
+}
+
+// IsZero reports whether the therapist published no direct contact.
+func (c PublicContact) IsZero() bool { return c == PublicContact{} }
 
 // IsPublic reports whether the profile may appear in search and on its
 // page: verified, published, and its next check not yet overdue.
@@ -155,12 +220,16 @@ func (p *Profile) PrimaryMembership() (Membership, bool) {
 	return p.Memberships[0], true
 }
 
-// ErrNotFound is wrapped by every error that reports a missing profile.
-var ErrNotFound = errors.New("not found")
-
-// ErrConflict is wrapped by errors that report a clash with existing data,
-// such as a slug already taken.
-var ErrConflict = errors.New("conflict")
+// Errors of the shared kinds in package errs, under the names the store
+// and callers already use.
+const (
+	// ErrNotFound is wrapped by every error that reports a missing
+	// profile or verification request.
+	ErrNotFound = errs.NotFound
+	// ErrConflict is wrapped by errors that report a clash with existing
+	// data, such as a slug already taken.
+	ErrConflict = errs.Conflict
+)
 
 // Change is one entry of the store's change feed: profile ProfileID was
 // created, updated or deleted at sequence number Seq.

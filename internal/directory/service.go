@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/confide-org/confide/internal/commit"
+	"github.com/confide-org/confide/internal/errs"
 )
 
 // Store is what the directory needs from persistence. internal/store
@@ -45,8 +48,7 @@ const maxSlugAttempts = 50
 // Create validates and stores a new profile, choosing a free slug from the
 // display name when none is given, and sets p.ID.
 func (s *Service) Create(ctx context.Context, p *Profile) error {
-	s.validator.Normalize(p)
-	if err := s.validator.Validate(p, s.now()); err != nil {
+	if err := s.Prepare(p); err != nil {
 		return err
 	}
 	now := s.now().UTC()
@@ -69,24 +71,31 @@ func (s *Service) Create(ctx context.Context, p *Profile) error {
 			return fmt.Errorf("create profile: %w", err)
 		}
 	}
-	s.announce(p)
+	s.announce(ctx, p)
 	return nil
+}
+
+// Prepare normalises p and validates it without storing anything, for
+// callers that must compare the tidied profile with the stored one before
+// deciding what to save. Create and Update do the same again.
+func (s *Service) Prepare(p *Profile) error {
+	s.validator.Normalize(p)
+	return s.validator.Validate(p, s.now())
 }
 
 // Update validates and stores changes to an existing profile.
 func (s *Service) Update(ctx context.Context, p *Profile) error {
-	s.validator.Normalize(p)
-	if err := s.validator.Validate(p, s.now()); err != nil {
+	if err := s.Prepare(p); err != nil {
 		return err
 	}
 	if p.Slug == "" {
-		return &ValidationError{Fields: []FieldError{{Field: "slug", Message: "Web address is required"}}}
+		return errs.Fields{"slug": "Web address is required"}
 	}
 	p.UpdatedAt = s.now().UTC()
 	if err := s.store.UpdateProfile(ctx, p); err != nil {
 		return fmt.Errorf("update profile %d: %w", p.ID, err)
 	}
-	s.announce(p)
+	s.announce(ctx, p)
 	return nil
 }
 
@@ -95,16 +104,22 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 	if err := s.store.DeleteProfile(ctx, id); err != nil {
 		return fmt.Errorf("delete profile %d: %w", id, err)
 	}
-	for _, l := range s.listeners {
-		l.ProfileDeleted(id)
-	}
+	commit.After(ctx, func() {
+		for _, l := range s.listeners {
+			l.ProfileDeleted(id)
+		}
+	})
 	return nil
 }
 
-func (s *Service) announce(p *Profile) {
-	for _, l := range s.listeners {
-		l.ProfileSaved(p)
-	}
+// announce tells the listeners once the change is committed (at once,
+// unless the caller is inside a larger unit of work).
+func (s *Service) announce(ctx context.Context, p *Profile) {
+	commit.After(ctx, func() {
+		for _, l := range s.listeners {
+			l.ProfileSaved(p)
+		}
+	})
 }
 
 // SlugReader reads a stored profile by its web address.

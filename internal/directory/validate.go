@@ -3,6 +3,7 @@ package directory
 import (
 	"fmt"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
@@ -29,35 +31,20 @@ const (
 	MaxMembershipLen = 40
 	MaxLevelLen      = 80
 	MaxEmailLen      = 254
+	MaxWebsiteLen    = 200
+	MaxPhoneLen      = 30
 	MinSlugLen       = 3
 	MaxSlugLen       = 80
 	maxClockSkew     = 5 * time.Minute
 	MaxCheckInterval = 2 * 365 * 24 * time.Hour
 )
 
-// FieldError is one problem with one field, worded for the person who
-// filled in the form.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
+// problems collects what is wrong with a profile as the one field-error
+// shape, errs.Fields, keeping the first message for each field.
+type problems errs.Fields
 
-// ValidationError lists every problem found in a profile, so a form can
-// show them all at once rather than one per submit.
-type ValidationError struct {
-	Fields []FieldError
-}
-
-func (e *ValidationError) Error() string {
-	msgs := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		msgs[i] = f.Field + ": " + f.Message
-	}
-	return "invalid profile: " + strings.Join(msgs, "; ")
-}
-
-func (e *ValidationError) add(field, format string, args ...any) {
-	e.Fields = append(e.Fields, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+func (e problems) add(field, format string, args ...any) {
+	errs.Fields(e).Add(field, fmt.Sprintf(format, args...))
 }
 
 // Validator checks profiles against the vocabularies and the gazetteer.
@@ -70,6 +57,7 @@ var (
 	slugRe       = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 	membershipRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 /.\-]*$`)
 	genderRe     = regexp.MustCompile(`^[\p{L}][\p{L} \-']*$`)
+	phoneRe      = regexp.MustCompile(`^\+?[0-9][0-9 ()\-]*[0-9]$`)
 )
 
 // Normalize tidies a profile before validation: trims text, folds
@@ -83,6 +71,11 @@ func (v Validator) Normalize(p *Profile) {
 	p.Statement = strings.TrimSpace(strings.ReplaceAll(p.Statement, "\r\n", "\n"))
 	p.Gender = collapse(p.Gender)
 	p.ContactEmail = strings.TrimSpace(p.ContactEmail)
+	c := &p.PublicContact
+	c.Website, c.Phone, c.Email = strings.TrimSpace(c.Website), collapse(c.Phone), strings.TrimSpace(c.Email)
+	if c.Website != "" && !strings.Contains(c.Website, "://") {
+		c.Website = "https://" + c.Website // "www.example.org" as typed
+	}
 	for i := range p.Memberships {
 		m := &p.Memberships[i]
 		m.Body = strings.ToLower(strings.TrimSpace(m.Body))
@@ -103,6 +96,11 @@ func (v Validator) Normalize(p *Profile) {
 			if d, ok := v.Gaz.District(out); ok {
 				l.Outcode, l.Area, l.Lat, l.Lon = d.Outcode, d.Area, d.Lat, d.Lon
 			}
+		} else if d, ok := v.Gaz.District(strings.ToUpper(strings.TrimSpace(l.Postcode))); ok {
+			// A district alone ("LS6"), as registers often give: the
+			// public page shows no more than that anyway.
+			l.Postcode = d.Outcode
+			l.Outcode, l.Area, l.Lat, l.Lon = d.Outcode, d.Area, d.Lat, d.Lon
 		} else {
 			l.Postcode = strings.TrimSpace(l.Postcode)
 		}
@@ -111,16 +109,24 @@ func (v Validator) Normalize(p *Profile) {
 		formats = append([]string{taxonomy.FormatInPerson}, formats...)
 	}
 	p.Formats = formats
-	if !p.Verification.NextCheckDue.IsZero() {
-		d := p.Verification.NextCheckDue.UTC()
-		p.Verification.NextCheckDue = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
-	}
+	p.Verification.NextCheckDue = calendarDate(p.Verification.NextCheckDue)
+	p.Insurance.Until = calendarDate(p.Insurance.Until)
+	p.Insurance.Insurer = collapse(p.Insurance.Insurer)
 }
 
-// Validate checks every field and returns a *ValidationError listing all
-// problems, or nil. Call Normalize first.
+// calendarDate is t's day at midnight UTC, or zero for zero.
+func calendarDate(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	d := t.UTC()
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// Validate checks every field and returns errs.Fields listing every
+// problem (the first for each field), or nil. Call Normalize first.
 func (v Validator) Validate(p *Profile, now time.Time) error {
-	e := &ValidationError{}
+	e := problems{}
 	checkText(e, "display_name", "Name", p.DisplayName, 2, MaxNameLen, true)
 	if p.Slug != "" && (!slugRe.MatchString(p.Slug) || len(p.Slug) < MinSlugLen || len(p.Slug) > MaxSlugLen) {
 		e.add("slug", "Web address must be %d to %d lower-case letters, digits and single hyphens", MinSlugLen, MaxSlugLen)
@@ -131,7 +137,7 @@ func (v Validator) Validate(p *Profile, now time.Time) error {
 	} else if !utf8.ValidString(p.Statement) || strings.ContainsRune(p.Statement, 0) {
 		e.add("statement", "Statement contains characters that cannot be shown")
 	}
-	v.checkMemberships(e, p)
+	v.checkMemberships(e, p, now)
 	v.checkVerification(e, p, now)
 	v.checkTerms(e, "approaches", "approach", taxonomy.Approach, p.Approaches, 1, MaxApproaches)
 	v.checkTerms(e, "issues", "issue", taxonomy.Issue, p.Issues, 0, MaxIssues)
@@ -176,13 +182,43 @@ func (v Validator) Validate(p *Profile, now time.Time) error {
 	} else if a, err := mail.ParseAddress(p.ContactEmail); err != nil || a.Address != p.ContactEmail || len(p.ContactEmail) > MaxEmailLen || !strings.Contains(a.Address[strings.LastIndex(a.Address, "@"):], ".") {
 		e.add("contact_email", "Enter an email address in the correct format, like name@example.com")
 	}
-	if len(e.Fields) > 0 {
-		return e
+	checkPublicContact(e, p.PublicContact)
+	if len(e) > 0 {
+		return errs.Fields(e)
 	}
 	return nil
 }
 
-func (v Validator) checkMemberships(e *ValidationError, p *Profile) {
+// checkPublicContact checks the optional contact details a therapist
+// publishes: a web address that can only be a web page (never
+// javascript: or a bare host a browser would read as a path), a phone
+// number of 7 to 15 digits, and a well-formed email address.
+func checkPublicContact(e problems, c PublicContact) {
+	if c.Website != "" {
+		u, err := url.Parse(c.Website)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || len(c.Website) > MaxWebsiteLen || strings.ContainsAny(c.Website, " \t\"<>") {
+			e.add("website", "Enter your website's address, like https://www.example.org")
+		}
+	}
+	if c.Phone != "" {
+		digits := 0
+		for _, r := range c.Phone {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if !phoneRe.MatchString(c.Phone) || digits < 7 || digits > 15 || len(c.Phone) > MaxPhoneLen {
+			e.add("phone", "Enter a phone number, like 0113 496 0000 or +44 113 496 0000")
+		}
+	}
+	if c.Email != "" {
+		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || len(c.Email) > MaxEmailLen || !strings.Contains(c.Email[strings.LastIndex(c.Email, "@"):], ".") {
+			e.add("public_email", "Enter an email address in the correct format, like name@example.com")
+		}
+	}
+}
+
+func (v Validator) checkMemberships(e problems, p *Profile, now time.Time) {
 	if len(p.Memberships) > MaxMemberships {
 		e.add("memberships", "List at most %d professional memberships", MaxMemberships)
 	}
@@ -198,15 +234,26 @@ func (v Validator) checkMemberships(e *ValidationError, p *Profile) {
 		if utf8.RuneCountInString(m.Level) > MaxLevelLen || hasControl(m.Level) {
 			e.add(field+".level", "Membership level must be %d characters or fewer", MaxLevelLen)
 		}
+		if m.CheckedAt.After(now.Add(maxClockSkew)) {
+			e.add(field+".checked_at", "A membership cannot have been checked in the future")
+		}
 		key := m.Body + "\x00" + m.Number
 		if seen[key] {
 			e.add(field, "This membership is listed twice")
 		}
 		seen[key] = true
 	}
+	if ins := p.Insurance; ins.Checked() {
+		switch {
+		case ins.Until.IsZero():
+			e.add("insurance.until", "Checked insurance needs the date it ends")
+		case ins.CheckedAt.After(now.Add(maxClockSkew)):
+			e.add("insurance.checked_at", "Insurance cannot have been checked in the future")
+		}
+	}
 }
 
-func (v Validator) checkVerification(e *ValidationError, p *Profile, now time.Time) {
+func (v Validator) checkVerification(e problems, p *Profile, now time.Time) {
 	ver := p.Verification
 	if !slices.Contains(VerificationStates, ver.State) {
 		e.add("verification.state", "Verification state must be one of unverified, pending, verified, expired or suspended")
@@ -223,6 +270,9 @@ func (v Validator) checkVerification(e *ValidationError, p *Profile, now time.Ti
 			e.add("verification.next_check_due", "A verified profile needs a next check date")
 		}
 	}
+	if ver.DetailsChangedAt.After(now.Add(maxClockSkew)) {
+		e.add("verification.details_changed_at", "Details cannot have changed in the future")
+	}
 	if !ver.VerifiedAt.IsZero() && ver.VerifiedAt.After(now.Add(maxClockSkew)) {
 		e.add("verification.verified_at", "Verification date cannot be in the future")
 	}
@@ -235,7 +285,7 @@ func (v Validator) checkVerification(e *ValidationError, p *Profile, now time.Ti
 	}
 }
 
-func (v Validator) checkTerms(e *ValidationError, field, noun string, kind taxonomy.Kind, slugs []string, minN, maxN int) {
+func (v Validator) checkTerms(e problems, field, noun string, kind taxonomy.Kind, slugs []string, minN, maxN int) {
 	if len(slugs) < minN {
 		e.add(field, "Choose at least %d %s", minN, plural(minN, noun))
 	}
@@ -249,7 +299,7 @@ func (v Validator) checkTerms(e *ValidationError, field, noun string, kind taxon
 	}
 }
 
-func (v Validator) checkLocations(e *ValidationError, p *Profile) {
+func (v Validator) checkLocations(e problems, p *Profile) {
 	if len(p.Locations) > MaxLocations {
 		e.add("locations", "List at most %d practice locations", MaxLocations)
 	}
@@ -257,7 +307,10 @@ func (v Validator) checkLocations(e *ValidationError, p *Profile) {
 		field := fmt.Sprintf("locations[%d].postcode", i)
 		out, _, ok := geo.SplitPostcode(l.Postcode)
 		if !ok {
-			e.add(field, "Enter a full UK postcode, like SW1A 1AA")
+			if _, district := v.Gaz.District(l.Postcode); district && l.Outcode == l.Postcode {
+				continue // a known district alone, as Normalize left it
+			}
+			e.add(field, "Enter a full UK postcode, like SW1A 1AA, or its district, like SW1A")
 			continue
 		}
 		if _, known := v.Gaz.District(out); !known {
@@ -266,7 +319,7 @@ func (v Validator) checkLocations(e *ValidationError, p *Profile) {
 	}
 }
 
-func checkText(e *ValidationError, field, label, s string, minN, maxN int, required bool) {
+func checkText(e problems, field, label, s string, minN, maxN int, required bool) {
 	n := utf8.RuneCountInString(s)
 	switch {
 	case n == 0 && required:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
@@ -15,7 +16,8 @@ var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 func valid() *directory.Profile {
 	return &directory.Profile{
 		DisplayName: "Anna Example", Headline: "Psychodynamic psychotherapist in Leeds",
-		Memberships:  []directory.Membership{{Body: "ukcp", Number: "DEMO-123456", Level: "Registered"}},
+		Memberships:  []directory.Membership{{Body: "ukcp", Number: "DEMO-123456", Level: "Registered", CheckedAt: now.AddDate(0, -2, 0)}},
+		Insurance:    directory.Insurance{Insurer: "Example Mutual", Until: now.AddDate(0, 10, 0), CheckedAt: now.AddDate(0, -2, 0)},
 		Verification: directory.Verification{State: directory.Verified, VerifiedAt: now.AddDate(0, -2, 0), NextCheckDue: now.AddDate(0, 10, 0)},
 		Approaches:   []string{"psychodynamic"}, Issues: []string{"anxiety"}, ClientGroups: []string{"individuals"},
 		Formats: []string{"online"}, Languages: []string{"en"}, FeeMinPence: 5000, FeeMaxPence: 6000,
@@ -40,6 +42,15 @@ func TestNormalize(t *testing.T) {
 	}
 	if strings.Join(p.Formats, ",") != "in_person,online" {
 		t.Fatalf("formats %v: in person must follow from having a location", p.Formats)
+	}
+	// A district alone (as registers give it) stands for the location.
+	p.Locations = []directory.Location{{Postcode: " ls6 "}}
+	v.Normalize(p)
+	if l := p.Locations[0]; l.Postcode != "LS6" || l.Outcode != "LS6" || l.Area == "" || l.Lat == 0 {
+		t.Fatalf("district not filled: %+v", l)
+	}
+	if err := v.Validate(p, now); err != nil {
+		t.Fatalf("a known district alone rejected: %v", err)
 	}
 	p.Locations = nil
 	v.Normalize(p)
@@ -67,6 +78,10 @@ func TestValidateMessages(t *testing.T) {
 		{"huge statement", func(p *directory.Profile) { p.Statement = strings.Repeat("x", 6001) }, "statement", "6000 characters"},
 		{"unknown body", func(p *directory.Profile) { p.Memberships[0].Body = "xyz" }, "memberships[0].body", "professional body"},
 		{"bad membership number", func(p *directory.Profile) { p.Memberships[0].Number = "<script>" }, "memberships[0].membership_number", "Membership number"},
+		{"membership checked in future", func(p *directory.Profile) { p.Memberships[0].CheckedAt = now.Add(time.Hour) }, "memberships[0].checked_at", "future"},
+		{"insurance without end", func(p *directory.Profile) { p.Insurance.Until = time.Time{} }, "insurance.until", "date it ends"},
+		{"insurance checked in future", func(p *directory.Profile) { p.Insurance.CheckedAt = now.Add(time.Hour) }, "insurance.checked_at", "future"},
+		{"details changed in future", func(p *directory.Profile) { p.Verification.DetailsChangedAt = now.Add(time.Hour) }, "verification.details_changed_at", "future"},
 		{"verified without date", func(p *directory.Profile) { p.Verification.VerifiedAt = time.Time{} }, "verification.verified_at", "date it was verified"},
 		{"check before verification", func(p *directory.Profile) { p.Verification.NextCheckDue = now.AddDate(-1, 0, 0) }, "verification.next_check_due", "after the verification"},
 		{"bad state", func(p *directory.Profile) { p.Verification.State = "approved" }, "verification.state", "must be one of"},
@@ -83,7 +98,7 @@ func TestValidateMessages(t *testing.T) {
 		{"fee too high", func(p *directory.Profile) { p.FeeMaxPence = 200_000 }, "fee_max", "£1000 or less"},
 		{"bad availability", func(p *directory.Profile) { p.Availability = "maybe" }, "availability", "accepting, waitlist or full"},
 		{"confirmed in future", func(p *directory.Profile) { p.AvailabilityConfirmedAt = now.Add(time.Hour) }, "availability_confirmed_at", "future"},
-		{"bad postcode", func(p *directory.Profile) { p.Locations[0].Postcode = "LS1" }, "locations[0].postcode", "full UK postcode"},
+		{"bad postcode", func(p *directory.Profile) { p.Locations[0].Postcode = "12345" }, "locations[0].postcode", "full UK postcode"},
 		{"unknown district", func(p *directory.Profile) { p.Locations[0].Postcode = "ZZ9 9ZZ" }, "locations[0].postcode", "not recognised"},
 		{"no email", func(p *directory.Profile) { p.ContactEmail = "" }, "contact_email", "Enter the email"},
 		{"bad email", func(p *directory.Profile) { p.ContactEmail = "anna at example" }, "contact_email", "correct format"},
@@ -95,16 +110,13 @@ func TestValidateMessages(t *testing.T) {
 			v.Normalize(p)
 			tt.mutate(p)
 			err := v.Validate(p, now)
-			ve, ok := err.(*directory.ValidationError)
-			if !ok {
-				t.Fatalf("Validate = %v, want a ValidationError", err)
+			fe, ok := errs.FieldsOf(err)
+			if !ok || errs.KindOf(err) != errs.Invalid {
+				t.Fatalf("Validate = %v, want errs.Fields", err)
 			}
-			for _, f := range ve.Fields {
-				if f.Field == tt.field && strings.Contains(f.Message, tt.words) {
-					return
-				}
+			if !strings.Contains(fe[tt.field], tt.words) {
+				t.Fatalf("%s error %q does not contain %q (all: %v)", tt.field, fe[tt.field], tt.words, fe)
 			}
-			t.Fatalf("no %s error containing %q in %v", tt.field, tt.words, ve.Fields)
 		})
 	}
 }
@@ -150,5 +162,108 @@ func TestSlugify(t *testing.T) {
 		if got := directory.Slugify(in); got != want {
 			t.Errorf("Slugify(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestChangedFields(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(p *directory.Profile)
+		want   string
+	}{
+		{"nothing", func(*directory.Profile) {}, ""},
+		{"name", func(p *directory.Profile) { p.DisplayName = "Anna Other" }, "display_name"},
+		{"headline and fees", func(p *directory.Profile) { p.Headline += "!"; p.FeeMaxPence++ }, "headline,fee_max"},
+		{"a postcode", func(p *directory.Profile) { p.Locations[0].Postcode = "LS6 2AB" }, "locations"},
+		{"publishing", func(p *directory.Profile) { p.Published = false }, "published"},
+		{"a membership's check date", func(p *directory.Profile) { p.Memberships[0].CheckedAt = now }, "memberships"},
+		{"insurance", func(p *directory.Profile) { p.Insurance.Until = now }, "insurance"},
+		{"re-check waiting", func(p *directory.Profile) { p.Verification.DetailsChangedAt = now }, "verification"},
+		{"same instant in another zone", func(p *directory.Profile) {
+			p.AvailabilityConfirmedAt = p.AvailabilityConfirmedAt.In(time.FixedZone("BST", 3600))
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := valid()
+			after := before.Clone()
+			tt.mutate(after)
+			if got := strings.Join(directory.ChangedFields(before, after), ","); got != tt.want {
+				t.Fatalf("ChangedFields = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHoldsCheckedDetails(t *testing.T) {
+	verifiedAt := now.AddDate(0, -1, 0)
+	for _, tt := range []struct {
+		v    directory.Verification
+		want bool
+	}{
+		{directory.Verification{State: directory.Verified, VerifiedAt: verifiedAt}, true},
+		{directory.Verification{State: directory.Suspended, VerifiedAt: verifiedAt}, true},
+		{directory.Verification{State: directory.Suspended}, false},
+		{directory.Verification{State: directory.Pending}, false},
+		{directory.Verification{State: directory.Expired, VerifiedAt: verifiedAt}, false},
+		{directory.Verification{State: directory.Unverified}, false},
+	} {
+		if got := tt.v.HoldsCheckedDetails(); got != tt.want {
+			t.Errorf("%s (verified %v): HoldsCheckedDetails = %v, want %v", tt.v.State, !tt.v.VerifiedAt.IsZero(), got, tt.want)
+		}
+	}
+}
+
+// TestPublicContact: the contact details a therapist may publish are each
+// optional; what is given is tidied (a website typed without https://
+// gets it) and refused, with the field named, when it is not a web page,
+// a phone number or an email address.
+func TestPublicContact(t *testing.T) {
+	t.Parallel()
+	v := directory.Validator{Tax: taxonomy.MustLoad(), Gaz: geo.MustLoad()}
+	for _, tt := range []struct {
+		name  string
+		in    directory.PublicContact
+		want  directory.PublicContact // after Normalize, when valid
+		field string                  // the field refused, if any
+	}{
+		{name: "none"},
+		{name: "all three", in: directory.PublicContact{Website: " https://anna.example.org/practice ", Phone: "0113  496 0000", Email: "hello@anna.example.org"},
+			want: directory.PublicContact{Website: "https://anna.example.org/practice", Phone: "0113 496 0000", Email: "hello@anna.example.org"}},
+		{name: "website typed without a scheme", in: directory.PublicContact{Website: "www.example.org"}, want: directory.PublicContact{Website: "https://www.example.org"}},
+		{name: "international phone", in: directory.PublicContact{Phone: "+44 (0)113 496-0000"}, want: directory.PublicContact{Phone: "+44 (0)113 496-0000"}},
+		{name: "script address", in: directory.PublicContact{Website: "javascript:alert(1)"}, field: "website"},
+		{name: "ftp address", in: directory.PublicContact{Website: "ftp://example.org"}, field: "website"},
+		{name: "credentials in the address", in: directory.PublicContact{Website: "https://user:pass@example.org"}, field: "website"},
+		{name: "address with a space", in: directory.PublicContact{Website: "https://exa mple.org"}, field: "website"},
+		{name: "too long an address", in: directory.PublicContact{Website: "https://example.org/" + strings.Repeat("a", 200)}, field: "website"},
+		{name: "phone with letters", in: directory.PublicContact{Phone: "0113 CALL ME"}, field: "phone"},
+		{name: "phone too short", in: directory.PublicContact{Phone: "12345"}, field: "phone"},
+		{name: "phone too long", in: directory.PublicContact{Phone: "+44 1234 5678 9012 34"}, field: "phone"},
+		{name: "email without a domain", in: directory.PublicContact{Email: "anna@example"}, field: "public_email"},
+		{name: "email with a name", in: directory.PublicContact{Email: "Anna <anna@example.org>"}, field: "public_email"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := valid()
+			p.PublicContact = tt.in
+			v.Normalize(p)
+			err := v.Validate(p, now)
+			fe, _ := errs.FieldsOf(err)
+			if tt.field != "" {
+				if fe[tt.field] == "" {
+					t.Fatalf("%+v: want %s refused, got %v", tt.in, tt.field, err)
+				}
+				return
+			}
+			if err != nil || p.PublicContact != tt.want {
+				t.Fatalf("%+v: got %+v, %v; want %+v", tt.in, p.PublicContact, err, tt.want)
+			}
+		})
+	}
+	before, after := valid(), valid()
+	after.PublicContact.Phone = "0113 496 0000"
+	if got := directory.ChangedFields(before, after); len(got) != 1 || got[0] != "phone" {
+		t.Fatalf("changed fields %v, want [phone]", got)
 	}
 }

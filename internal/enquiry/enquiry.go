@@ -11,7 +11,6 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -21,7 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/confide-org/confide/internal/fields"
+	"github.com/confide-org/confide/internal/errs"
 )
 
 // ConsentVersion names the wording of the consent statement the sender
@@ -61,9 +60,12 @@ type Content struct {
 
 // Enquiry is one message as stored. Content is nil until opened.
 type Enquiry struct {
-	ID             string // random; also bound into the ciphertext
-	ProfileID      int64
-	IdemKey        string
+	ID        string // random; also bound into the ciphertext
+	ProfileID int64
+	IdemKey   string
+	// IdemDigest is a keyed hash of the therapist and content the form
+	// token was first used for ("" for enquiries stored before it was).
+	IdemDigest     string
 	SenderHash     string // keyed hash of the sender's address
 	Sealed         Sealed
 	ConsentVersion string
@@ -108,6 +110,9 @@ const (
 	MsgTherapistNotice = "therapist_notice"
 	MsgSenderReceipt   = "sender_receipt"
 	MsgReminder        = "reminder"
+	// MsgMail is any other email (account, verification, editorial),
+	// carried sealed in the outbox row itself.
+	MsgMail = "mail"
 )
 
 // Outbox is one email waiting to be sent (or sent, or given up on). Its
@@ -123,33 +128,35 @@ type Outbox struct {
 	LastError   string // SMTP status only, never addresses or content
 	SentAt      time.Time
 	CreatedAt   time.Time
+	// Sealed is a MsgMail message's recipient, subject and body (empty
+	// for enquiry mail, which is written from the enquiry when sent).
+	Sealed Sealed
 }
 
-// FieldErrors reports problems with what was typed, field by field.
-type FieldErrors = fields.Errors
+// FieldErrors reports problems with what was typed, field by field: the
+// one field-error shape, errs.Fields.
+type FieldErrors = errs.Fields
 
-// Errors.
+// ErrNotFound is wrapped by every error that reports a missing enquiry or
+// outbox message (or one that belongs to someone else): the shared kind.
+const ErrNotFound = errs.NotFound
+
+// Errors particular to enquiries, each of a shared kind so that an
+// unhandled one is still answered sensibly. A daily limit is an
+// *errs.LimitError whose Limit is "therapist" or "sender".
 var (
-	ErrNotFound = errors.New("not found")
-	// ErrRateLimited carries which limit and for how long.
-	ErrRateLimited = errors.New("too many enquiries")
 	// ErrSpam is a submission that failed a spam check (honeypot, too
 	// fast, bad token).
-	ErrSpam = errors.New("enquiry refused as automated")
-	// ErrClosed is a profile that cannot take enquiries.
-	ErrClosed = errors.New("this therapist cannot receive enquiries")
+	ErrSpam = errs.New(errs.Invalid, "enquiry refused as automated")
+	// ErrClosed is a profile that cannot take enquiries; to the sender it
+	// is a page that is not there.
+	ErrClosed = errs.New(errs.NotFound, "this therapist cannot receive enquiries")
+	// ErrFormUsed is a form token already used to send a different
+	// message (or to another therapist): the new message is not sent,
+	// and the sender must be told so rather than shown the first
+	// message's receipt.
+	ErrFormUsed = errs.New(errs.Conflict, "this form was already used for another message")
 )
-
-// LimitError says which limit an enquiry hit.
-type LimitError struct {
-	Limit      string
-	RetryAfter time.Duration
-}
-
-func (e *LimitError) Error() string { return "rate limit: " + e.Limit }
-
-// Unwrap makes errors.Is(err, ErrRateLimited) true.
-func (e *LimitError) Unwrap() error { return ErrRateLimited }
 
 func plain(s string, maxN int, multiline bool) bool {
 	return utf8.ValidString(s) && utf8.RuneCountInString(s) <= maxN && strings.IndexFunc(s, func(r rune) bool {
@@ -259,8 +266,10 @@ type Store interface {
 	ResponseStats(ctx context.Context, profileID int64, since time.Time) (Stats, error)
 }
 
-// ErrDuplicate reports a resubmitted form: the original is returned.
-var ErrDuplicate = errors.New("enquiry already received")
+// ErrDuplicate reports a resubmitted form: the original is returned. It
+// is a Conflict, told apart from others because Submit treats it as
+// success.
+var ErrDuplicate = errs.New(errs.Conflict, "enquiry already received")
 
 // Stats are a profile's response figures over a period.
 type Stats struct {

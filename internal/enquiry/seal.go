@@ -3,9 +3,11 @@ package enquiry
 import (
 	"bufio"
 	"bytes"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/confide-org/confide/internal/audit"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -171,6 +174,40 @@ func (kr *Keyring) derived(purpose string) []byte {
 	m := hmac.New(sha256.New, kr.keys[kr.ids[0]])
 	m.Write([]byte("confide/" + purpose))
 	return m.Sum(nil)
+}
+
+// auditKeyInfo is the HKDF purpose label of the audit chain's key.
+const auditKeyInfo = "confide audit chain v1"
+
+// AuditKey is the key the audit chain's links are MACs under, derived
+// with HKDF-SHA256 and a purpose label of its own from the first master
+// key, which rotation never removes: the chain verifies across rotations,
+// and only someone holding the key file can make a link.
+func (kr *Keyring) AuditKey() (*audit.Key, error) {
+	k, err := hkdf.Key(sha256.New, kr.keys[kr.ids[0]], nil, auditKeyInfo, audit.KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("derive the audit key: %w", err)
+	}
+	return audit.NewKey(k)
+}
+
+// demoPasswordInfo is the HKDF purpose label of the demo accounts'
+// password.
+const demoPasswordInfo = "confide demo password v1"
+
+// DemoPassword is the password every account of a demo site shares
+// (`serve --demo` only), derived from the first key like the audit key:
+// the same at every start, so the walkthrough can print it each time,
+// yet never stored, and different on every install, so knowing one demo
+// site's password opens no other. It is four groups of four letters and
+// digits (80 bits).
+func (kr *Keyring) DemoPassword() (string, error) {
+	k, err := hkdf.Key(sha256.New, kr.keys[kr.ids[0]], nil, demoPasswordInfo, 10)
+	if err != nil {
+		return "", fmt.Errorf("derive the demo password: %w", err)
+	}
+	s := strings.ToLower(base32.StdEncoding.EncodeToString(k))
+	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16], nil
 }
 
 // Sealed is an enquiry's encrypted fields as stored.

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"testing"
 	"time"
+
+	"github.com/confide-org/confide/internal/audit"
 )
 
 func TestSealRoundTripAndTamper(t *testing.T) {
@@ -115,5 +119,82 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("Check = %v, want a %s message", err, tt.field)
 			}
 		})
+	}
+}
+
+// TestAuditKey: the audit key survives key rotation (the chain must
+// verify across it), differs between key files, and is not a key used
+// for anything else.
+func TestAuditKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k")
+	kr, _, err := LoadOrCreateKeyring(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := kr.AuditKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := AddKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := LoadOrCreateKeyring(filepath.Join(t.TempDir(), "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := rotated.AuditKey()
+	elsewhere, _ := other.AuditKey()
+	if !reflect.DeepEqual(before, after) {
+		t.Fatal("rotating the key file changed the audit key")
+	}
+	if reflect.DeepEqual(before, elsewhere) {
+		t.Fatal("two key files gave the same audit key")
+	}
+	for _, purpose := range []string{"email", "form"} {
+		if reflect.DeepEqual(before, mustKey(t, kr.derived(purpose))) {
+			t.Fatalf("the audit key is the %s key", purpose)
+		}
+	}
+	if reflect.DeepEqual(before, mustKey(t, kr.keys[kr.ids[0]])) {
+		t.Fatal("the audit key is the master key")
+	}
+}
+
+func mustKey(t *testing.T, b []byte) *audit.Key {
+	t.Helper()
+	k, err := audit.NewKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestDemoPassword: the demo password is the same for the same key file
+// and survives rotation (the walkthrough prints it at every start), and
+// differs between key files.
+func TestDemoPassword(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "k")
+	kr, _, err := LoadOrCreateKeyring(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := kr.DemoPassword()
+	if err != nil || !regexp.MustCompile(`^[a-z2-7]{4}(-[a-z2-7]{4}){3}$`).MatchString(first) {
+		t.Fatalf("demo password %q, %v", first, err)
+	}
+	rotated, err := AddKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := rotated.DemoPassword()
+	other, _, err := LoadOrCreateKeyring(filepath.Join(dir, "other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	different, _ := other.DemoPassword()
+	if again != first || different == first {
+		t.Fatalf("after rotation %q, another key file %q; first %q", again, different, first)
 	}
 }

@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
+	"github.com/confide-org/confide/internal/commit"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/errs"
 )
 
 // Profiles reads the profile an enquiry is for.
@@ -46,6 +49,9 @@ var DefaultConfig = Config{MinFill: 3 * time.Second, Retention: 365 * 24 * time.
 
 // Service carries out enquiry actions.
 type Service struct {
+	// Tx makes each enquiry, its emails and its audit entry one unit of
+	// work (the store); nil runs them one by one.
+	Tx       commit.Runner
 	Config   Config
 	Store    Store
 	Idem     IdemFinder
@@ -85,11 +91,23 @@ type Submission struct {
 	Content   Content
 }
 
+// Submit runs submitUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
+func (s *Service) Submit(ctx context.Context, sub Submission) (*Enquiry, error) {
+	var r0 *Enquiry
+	err := commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		var err error
+		r0, err = s.submitUnit(ctx, sub)
+		return err
+	})
+	return r0, err
+}
+
 // Submit checks and stores an enquiry. The returned enquiry (its
 // Reference is the sender's receipt) is durably stored with its outbox
 // messages before Submit returns. A resubmitted form returns the enquiry
 // it already created.
-func (s *Service) Submit(ctx context.Context, sub Submission) (*Enquiry, error) {
+func (s *Service) submitUnit(ctx context.Context, sub Submission) (*Enquiry, error) {
 	now := s.Now().UTC()
 	p, err := s.Profiles.ProfileByID(ctx, sub.ProfileID)
 	if errors.Is(err, directory.ErrNotFound) {
@@ -112,28 +130,32 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Enquiry, error) 
 	case now.Sub(tok.Issued) > 24*time.Hour:
 		return nil, FieldErrors{"form": "This form has expired. Your message is still in the box below: send it again."}
 	}
-	if prior, err := s.Idem.EnquiryByIdem(ctx, tok.IdemKey); err == nil {
-		return prior, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
 	c := sub.Content
 	if err := Check(&c, sub.Consent, p.Formats); err != nil {
+		return nil, err
+	}
+	// The token is bound to what it was first used for: the same words to
+	// the same therapist again (a double click, a retry after a timeout)
+	// are the same enquiry; anything else is refused, never dropped.
+	digest := s.Keys.Sign("form-content", strconv.FormatInt(p.ID, 10)+"\x00"+sub.Consent+"\x00"+string(marshal(&c)))
+	if prior, err := s.Idem.EnquiryByIdem(ctx, tok.IdemKey); err == nil {
+		return samePrior(prior, digest)
+	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
 	day := now.Add(-24 * time.Hour)
 	if n, err := s.Store.CountToProfileSince(ctx, p.ID, day); err != nil {
 		return nil, err
 	} else if n >= s.Config.PerTherapistDay {
-		return nil, &LimitError{Limit: "therapist", RetryAfter: 24 * time.Hour}
+		return nil, &errs.LimitError{Limit: "therapist", RetryAfter: 24 * time.Hour}
 	}
 	hash := s.Keys.HashEmail(c.Email)
 	if n, err := s.Store.CountFromSenderSince(ctx, hash, day); err != nil {
 		return nil, err
 	} else if n >= s.Config.PerSenderDay {
-		return nil, &LimitError{Limit: "sender", RetryAfter: 24 * time.Hour}
+		return nil, &errs.LimitError{Limit: "sender", RetryAfter: 24 * time.Hour}
 	}
-	e := &Enquiry{ID: NewID(), ProfileID: p.ID, IdemKey: tok.IdemKey, SenderHash: hash, ConsentVersion: sub.Consent, ConsentAt: now,
+	e := &Enquiry{ID: NewID(), ProfileID: p.ID, IdemKey: tok.IdemKey, IdemDigest: digest, SenderHash: hash, ConsentVersion: sub.Consent, ConsentAt: now,
 		Status: New, CreatedAt: now, LastActivityAt: now}
 	e.Sealed = s.Keys.Seal(e.ID, marshal(&c))
 	out := []Outbox{
@@ -142,12 +164,21 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (*Enquiry, error) 
 	}
 	stored, err := s.Store.InsertEnquiry(ctx, e, out)
 	if errors.Is(err, ErrDuplicate) {
-		return stored, nil
+		return samePrior(stored, digest)
 	} else if err != nil {
 		return nil, err
 	}
 	s.record(ctx, "enquiry.create", fmt.Sprintf("profile:%d enquiry:%s", p.ID, e.ID))
 	return stored, nil
+}
+
+// samePrior answers a form token that was used before: with the enquiry
+// it made, if this is the same message again, else ErrFormUsed.
+func samePrior(prior *Enquiry, digest string) (*Enquiry, error) {
+	if prior.IdemDigest != "" && prior.IdemDigest != digest {
+		return nil, ErrFormUsed
+	}
+	return prior, nil
 }
 
 // own loads an enquiry for a therapist's profile; anyone else's is "not
@@ -178,9 +209,21 @@ func (s *Service) Inbox(ctx context.Context, profileID int64) ([]Enquiry, error)
 	return es, nil
 }
 
+// Read runs readUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
+func (s *Service) Read(ctx context.Context, profileID int64, id string) (*Enquiry, error) {
+	var r0 *Enquiry
+	err := commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		var err error
+		r0, err = s.readUnit(ctx, profileID, id)
+		return err
+	})
+	return r0, err
+}
+
 // Read opens one enquiry for its therapist, marks it read and audits the
 // access.
-func (s *Service) Read(ctx context.Context, profileID int64, id string) (*Enquiry, error) {
+func (s *Service) readUnit(ctx context.Context, profileID int64, id string) (*Enquiry, error) {
 	e, err := s.own(ctx, profileID, id)
 	if err != nil {
 		return nil, err
@@ -199,8 +242,14 @@ func (s *Service) Read(ctx context.Context, profileID int64, id string) (*Enquir
 	return e, nil
 }
 
-// SetStatus marks an enquiry replied or archived.
+// SetStatus runs setStatusUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
 func (s *Service) SetStatus(ctx context.Context, profileID int64, id string, st Status) error {
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error { return s.setStatusUnit(ctx, profileID, id, st) })
+}
+
+// SetStatus marks an enquiry replied or archived.
+func (s *Service) setStatusUnit(ctx context.Context, profileID int64, id string, st Status) error {
 	if st != Replied && st != Archived {
 		return fmt.Errorf("status %q: %w", st, ErrNotFound)
 	}
@@ -215,9 +264,15 @@ func (s *Service) SetStatus(ctx context.Context, profileID int64, id string, st 
 	return nil
 }
 
+// Erase runs eraseUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
+func (s *Service) Erase(ctx context.Context, id, sig string) error {
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error { return s.eraseUnit(ctx, id, sig) })
+}
+
 // Erase deletes an enquiry (row and data key) at its sender's request,
 // given a signature from their confirmation email.
-func (s *Service) Erase(ctx context.Context, id, sig string) error {
+func (s *Service) eraseUnit(ctx context.Context, id, sig string) error {
 	if !s.Keys.Verify("erase", id, sig) {
 		return fmt.Errorf("erasure link: %w", ErrNotFound)
 	}

@@ -52,6 +52,9 @@ type Worker struct {
 	Owner    string // this worker's name in leases
 	SiteName string
 	BaseURL  string
+	// CrisisLines are the configured crisis lines, as every page shows
+	// them; the sender's receipt repeats them.
+	CrisisLines []string
 	// Lease is how long a claimed message is ours; Poll how often to look
 	// for work; Base and Cap bound the backoff; MaxTemporary and
 	// MaxPermanent are how many attempts before a message is dead.
@@ -159,6 +162,13 @@ var errUndeliverable = errors.New("no recipient")
 
 // render writes an email. No email ever contains what the sender wrote.
 func (w *Worker) render(ctx context.Context, m *Outbox) (Message, error) {
+	if m.Kind == MsgMail {
+		msg, err := w.openMail(m)
+		if err == nil && strings.ContainsAny(msg.To, "\r\n") {
+			err = errUndeliverable
+		}
+		return msg, err
+	}
 	e, err := w.Store.EnquiryByID(ctx, m.EnquiryID)
 	if err != nil {
 		return Message{}, err
@@ -192,8 +202,11 @@ func (w *Worker) render(ctx context.Context, m *Outbox) (Message, error) {
 		}
 		msg.To = c.Email
 		msg.Subject = "Your enquiry has been sent"
-		msg.Body = fmt.Sprintf("Your enquiry to %s has been sent. Your reference is %s.\n\nTherapists usually reply by email. Many reply within a few days; if you do not hear back, it is fine to contact other therapists too.\n\nIf you would like us to delete your enquiry, open this link: %s%s\n\nIf you need help now: in an emergency call 999, for urgent help call NHS 111, or call Samaritans free on 116 123.",
+		msg.Body = fmt.Sprintf("Your enquiry to %s has been sent. Your reference is %s.\n\nTherapists usually reply by email. Many reply within a few days; if you do not hear back, it is fine to contact other therapists too.\n\nIf you would like us to delete your enquiry, open this link: %s%s",
 			p.DisplayName, e.Reference(), w.BaseURL, ErasureLink(w.Keys, e.ID))
+		if len(w.CrisisLines) > 0 {
+			msg.Body += "\n\nIf you need help now:\n" + strings.Join(w.CrisisLines, "\n")
+		}
 	default:
 		return msg, fmt.Errorf("outbox kind %q: %w", m.Kind, errUndeliverable)
 	}

@@ -1,7 +1,9 @@
 // Package httpx holds the HTTP plumbing every surface shares: request ids,
 // access logs that never record query strings or bodies, panic recovery,
-// security headers and the method-aware handler type whose errors are
-// mapped to responses in one place per surface.
+// security headers, the status and Retry-After each error kind gets (so
+// the HTML and JSON surfaces, which each word errors their own way, always
+// agree on the code), the route-aware mux that request metrics are counted
+// by, readiness probes and bearer-token protection for operator endpoints.
 package httpx
 
 import (
@@ -9,18 +11,32 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/confide-org/confide/internal/errs"
 )
 
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const requestKey ctxKey = iota
+
+// requestState is what Observe keeps about a request in its context, as
+// one value so that the hot path looks up one key: its id, and the route
+// pattern the Mux's handler records on the way in.
+type requestState struct {
+	id    string
+	route string
+}
 
 // RequestID returns the id of the request carried by ctx, or "".
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if s, ok := ctx.Value(requestKey).(*requestState); ok {
+		return s.id
+	}
+	return ""
 }
 
 func newRequestID() string {
@@ -54,16 +70,32 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// RequestMetrics is told how each request went, so that internal/metrics
+// can count requests without this package importing Prometheus. It runs
+// on every request and must be cheap.
+type RequestMetrics interface {
+	// ObserveRequest reports one finished request: the route pattern that
+	// served it (Unmatched when no Mux route did), its status and how long
+	// it took.
+	ObserveRequest(route string, status int, took time.Duration)
+}
+
+// Unmatched is the route of a request that no Mux route served: refused
+// before routing, redirected by the mux to a cleaned path, or answered
+// 405 Method Not Allowed.
+const Unmatched = "unmatched"
+
 // Observe gives every request an id (echoed in X-Request-Id), recovers
-// from panics with a plain 500, and writes one structured log line per
-// request. The line holds the method, the path (never the query string:
-// searches can reveal what someone is struggling with), status, size and
-// duration.
-func Observe(log *slog.Logger, next http.Handler) http.Handler {
+// from panics with a plain 500, writes one structured log line per request
+// and, when m is not nil, reports the request to m by route pattern. The
+// line holds the method, the path (never the query string: searches can
+// reveal what someone is struggling with), status, size and duration.
+func Observe(log *slog.Logger, m RequestMetrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		state := &requestState{id: id}
+		ctx := context.WithValue(r.Context(), requestKey, state)
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -76,8 +108,19 @@ func Observe(log *slog.Logger, next http.Handler) http.Handler {
 					http.Error(rec, "Internal Server Error (reference "+id+")", http.StatusInternalServerError)
 				}
 			}
+			took := time.Since(start)
 			log.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+				"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(took.Microseconds())/1000)
+			if m != nil {
+				route, status := state.route, rec.status
+				if route == "" {
+					route = Unmatched
+				}
+				if status == 0 {
+					status = http.StatusOK // what net/http sends for an empty response
+				}
+				m.ObserveRequest(route, status, took)
+			}
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
@@ -113,4 +156,49 @@ func SecureHeaders(hsts bool, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), nonceKey, nonce)))
 	})
+}
+
+// Status is the HTTP status for err, by its kind: the one table both
+// surfaces use. An error without a kind is a 500.
+func Status(err error) int {
+	switch errs.KindOf(err) {
+	case errs.NotFound:
+		return http.StatusNotFound
+	case errs.Conflict:
+		return http.StatusConflict
+	case errs.Invalid:
+		return http.StatusBadRequest
+	case errs.Forbidden:
+		return http.StatusForbidden
+	case errs.RateLimited:
+		return http.StatusTooManyRequests
+	case errs.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// defaultRetryAfter is the wait a 429 asks for when its error names none.
+const defaultRetryAfter = time.Minute
+
+// unavailableRetryAfter is the wait suggested while something we depend
+// on (the database, say) is briefly down: a restart takes seconds.
+const unavailableRetryAfter = 5 * time.Second
+
+// SetRetryAfter sets Retry-After, in whole seconds rounded up, when err
+// says how long to wait, and on every rate-limited or unavailable answer,
+// so a client told 429 or 503 is always told when to come back.
+func SetRetryAfter(h http.Header, err error) {
+	d, ok := errs.RetryAfter(err)
+	kind := errs.KindOf(err)
+	if !ok && kind != errs.RateLimited && kind != errs.Unavailable {
+		return
+	}
+	if !ok || d <= 0 {
+		d = defaultRetryAfter
+		if kind == errs.Unavailable {
+			d = unavailableRetryAfter
+		}
+	}
+	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
 }

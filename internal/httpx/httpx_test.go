@@ -8,13 +8,16 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/confide-org/confide/internal/errs"
 )
 
 func TestObserve(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	var seenID string
-	h := Observe(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Observe(log, nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seenID = RequestID(r.Context())
 		if r.URL.Path == "/panic" {
 			panic("boom")
@@ -73,5 +76,43 @@ func TestSecureHeaders(t *testing.T) {
 				t.Errorf("nonces %q must be fresh per response", seen)
 			}
 		})
+	}
+}
+
+// TestStatusAndRetryAfter is the one kind → status table both surfaces
+// share, with and without context wrapped around the error.
+func TestStatusAndRetryAfter(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		retry  string
+	}{
+		{"not found", errs.NotFound, 404, ""},
+		{"conflict", errs.Conflict, 409, ""},
+		{"invalid", errs.Fields{"q": "Type something"}, 400, ""},
+		{"forbidden", errs.Forbidden, 403, ""},
+		{"rate limited with a wait", &errs.LimitError{RetryAfter: 90500 * time.Millisecond}, 429, "91"},
+		{"rate limited without one", errs.RateLimited, 429, "60"},
+		{"unavailable", errs.New(errs.Unavailable, "index still loading"), 503, "5"},
+		{"no kind", fmt.Errorf("database: connection reset"), 500, ""},
+	}
+	for _, tt := range tests {
+		for _, wrap := range []bool{false, true} {
+			err := tt.err
+			if wrap {
+				err = fmt.Errorf("handler: %w", fmt.Errorf("service: %w", err))
+			}
+			t.Run(fmt.Sprintf("%s/wrapped=%v", tt.name, wrap), func(t *testing.T) {
+				if got := Status(err); got != tt.status {
+					t.Fatalf("Status = %d, want %d", got, tt.status)
+				}
+				h := http.Header{}
+				SetRetryAfter(h, err)
+				if got := h.Get("Retry-After"); got != tt.retry {
+					t.Fatalf("Retry-After %q, want %q", got, tt.retry)
+				}
+			})
+		}
 	}
 }

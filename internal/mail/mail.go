@@ -8,9 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/confide-org/confide/internal/enquiry"
@@ -106,86 +104,6 @@ func (s *SMTP) options() []gomail.Option {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(s.cfg.Username), gomail.WithPassword(s.cfg.Password))
 	}
 	return opts
-}
-
-// Sender is anything that delivers a message now.
-type Sender interface {
-	Send(ctx context.Context, to, subject, body string) error
-}
-
-type job struct{ to, subject, body string }
-
-// Queue delivers messages in the background, so that a slow mail server
-// never slows a page (and response times do not depend on whether an
-// email was sent). Failed sends are retried with backoff. Messages still
-// queued when the process ends are lost; the durable outbox arrives with
-// enquiries.
-type Queue struct {
-	sender  Sender
-	log     *slog.Logger
-	jobs    chan job
-	wg      sync.WaitGroup
-	retries []time.Duration
-	mu      sync.Mutex
-	closed  bool
-}
-
-// ErrQueueFull is returned when the queue cannot take another message.
-var ErrQueueFull = errors.New("mail queue is full")
-
-// NewQueue starts a queue of up to size messages with one worker.
-func NewQueue(s Sender, size int, log *slog.Logger) *Queue {
-	q := &Queue{sender: s, log: log, jobs: make(chan job, size), retries: []time.Duration{time.Second, 5 * time.Second, 30 * time.Second}}
-	q.wg.Add(1)
-	go q.run()
-	return q
-}
-
-// Send queues a message.
-func (q *Queue) Send(_ context.Context, to, subject, body string) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.closed {
-		return errors.New("mail queue is closed")
-	}
-	select {
-	case q.jobs <- job{to, subject, body}:
-		return nil
-	default:
-		return ErrQueueFull
-	}
-}
-
-func (q *Queue) run() {
-	defer q.wg.Done()
-	for j := range q.jobs {
-		for attempt := 0; ; attempt++ {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			err := q.sender.Send(ctx, j.to, j.subject, j.body)
-			cancel()
-			if err == nil {
-				q.log.Info("email sent", "subject", j.subject)
-				break
-			}
-			if attempt >= len(q.retries) {
-				q.log.Error("email not sent", "subject", j.subject, "err", err)
-				break
-			}
-			q.log.Warn("email send failed; will retry", "subject", j.subject, "err", err, "retry_in", q.retries[attempt].String())
-			time.Sleep(q.retries[attempt])
-		}
-	}
-}
-
-// Close stops taking messages and waits for the queue to drain.
-func (q *Queue) Close() {
-	q.mu.Lock()
-	if !q.closed {
-		q.closed = true
-		close(q.jobs)
-	}
-	q.mu.Unlock()
-	q.wg.Wait()
 }
 
 // SMTPError is a failed delivery, reduced to what may be stored: the

@@ -2,11 +2,7 @@ package mail
 
 import (
 	"context"
-	"errors"
-	"io"
-	"log/slog"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -50,37 +46,5 @@ func TestConfigValidate(t *testing.T) {
 		if _, err := NewSMTP(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
-	}
-}
-
-type flaky struct {
-	fails int32
-	calls atomic.Int32
-	sent  chan string
-}
-
-func (f *flaky) Send(_ context.Context, to, subject, body string) error {
-	if f.calls.Add(1) <= f.fails {
-		return errors.New("connection refused")
-	}
-	f.sent <- subject
-	return nil
-}
-
-// TestQueueRetries: a failed send is retried, and Close waits for the
-// queue to drain.
-func TestQueueRetries(t *testing.T) {
-	f := &flaky{fails: 2, sent: make(chan string, 1)}
-	q := NewQueue(f, 10, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	q.retries = []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}
-	if err := q.Send(context.Background(), "a@example.org", "hello", "body"); err != nil {
-		t.Fatal(err)
-	}
-	q.Close()
-	if got := <-f.sent; got != "hello" || f.calls.Load() != 3 {
-		t.Fatalf("sent %q after %d calls", got, f.calls.Load())
-	}
-	if err := q.Send(context.Background(), "a@example.org", "late", "body"); err == nil {
-		t.Fatal("a closed queue accepted a message")
 	}
 }

@@ -148,12 +148,18 @@ func (f *fixture) randomQuery(r *rand.Rand, ps []*directory.Profile, words []str
 		}
 		v.Set("q", strings.Join(q, " "))
 	}
-	switch r.IntN(5) {
+	switch r.IntN(7) {
 	case 0:
 		v.Set("sort", "fee")
 	case 1:
 		if v.Has("near") || v.Has("lat") {
 			v.Set("sort", "distance")
+		}
+	case 2:
+		v.Set("sort", "recommended")
+	case 3:
+		if v.Has("q") && !f.an.ParseQueryTerms(v.Get("q")).Empty() {
+			v.Set("sort", "relevance")
 		}
 	}
 	if r.IntN(3) == 0 {
@@ -302,6 +308,9 @@ func compare(got search.Result, want refResult) string {
 		}
 		if math.Abs(g.Score-w.score) > 1e-9 {
 			fmt.Fprintf(&b, "hit %d: score index %g, reference %g\n", i, g.Score, w.score)
+		}
+		if math.Abs(g.Rank-w.rank) > 1e-9 {
+			fmt.Fprintf(&b, "hit %d: recommended score index %g, reference %g\n", i, g.Rank, w.rank)
 		}
 	}
 	for _, name := range search.FacetNames() {

@@ -83,6 +83,9 @@ type Card struct {
 	Membership   directory.Membership
 	VerifiedAt   time.Time
 	NextCheckDue time.Time
+	// Rechecking is true while changed details wait for a verifier: the
+	// card, like the profile page, shows only what was checked.
+	Rechecking bool
 
 	genderKeys []string // GenderKey(Gender) as a one-value facet list
 }
@@ -186,12 +189,13 @@ type segment struct {
 	// feeOrder and rot are then brought up to date once, in endBatch.
 	batch *roaring.Bitmap
 
-	// feeOrder lists live docs by (minimum fee, profile id).
-	feeOrder []uint32
-	// rot lists live docs in the fair rotation of day rotDay; rebuilt on
-	// the first search of a new day (under rotMu, as searches share the
-	// read lock) and kept in order by changes.
+	// feeOrder lists live docs by (minimum fee, day rotDay's rotation), so
+	// that equal fees take turns rather than favouring early sign-ups; rot
+	// lists live docs in the fair rotation of day rotDay. Both are rebuilt
+	// on the first search of a new day (under rotMu, as searches share the
+	// read lock) and kept in order by changes while rotValid.
 	rotMu    sync.Mutex
+	feeOrder []uint32
 	rot      []uint32
 	rotDay   int32
 	rotValid bool
@@ -286,7 +290,6 @@ func (ix *segment) load(ctx context.Context, src Source) (int64, error) {
 	}
 	ix.bulk = false
 	ix.sortTerms()
-	slices.SortFunc(ix.feeOrder, ix.compareFee)
 	ix.rotValid = false
 	if readErr != nil {
 		return 0, fmt.Errorf("search: load index: %w", readErr)
@@ -363,8 +366,8 @@ func (ix *segment) endBatch() {
 		}
 		return append(out, kept[from:]...)
 	}
-	ix.feeOrder = reorder(ix.feeOrder, ix.compareFee)
 	if ix.rotValid {
+		ix.feeOrder = reorder(ix.feeOrder, ix.compareFee)
 		ix.rot = reorder(ix.rot, ix.compareRotation)
 	}
 }
@@ -448,25 +451,23 @@ func (ix *segment) upsertLocked(p *directory.Profile, now time.Time) {
 	ix.totalLen += uint64(ix.text[d].length)
 	switch {
 	case ix.bulk:
-		ix.feeOrder = append(ix.feeOrder, d)
 		return
 	case ix.batch != nil:
 		ix.batch.Add(d)
 		return
 	}
-	ix.feeOrder = insertOrdered(ix.feeOrder, d, ix.compareFee)
 	if ix.rotValid {
+		ix.feeOrder = insertOrdered(ix.feeOrder, d, ix.compareFee)
 		ix.rot = insertOrdered(ix.rot, d, ix.compareRotation)
 	}
 }
 
-// compareFee orders docs by minimum fee, then profile id.
+// compareFee orders docs by minimum fee, then as the day's rotation does.
 func (ix *segment) compareFee(a, b uint32) int {
-	ca, cb := ix.cards[a], ix.cards[b]
-	if c := cmp.Compare(ca.FeeMinPence, cb.FeeMinPence); c != 0 {
+	if c := cmp.Compare(ix.cards[a].FeeMinPence, ix.cards[b].FeeMinPence); c != 0 {
 		return c
 	}
-	return cmp.Compare(ca.ID, cb.ID)
+	return ix.compareRotation(a, b)
 }
 
 // compareRotation orders docs as the day's rotation does.
@@ -491,29 +492,31 @@ func removeOrdered(order []uint32, d uint32, compare func(a, b uint32) int) []ui
 	return order
 }
 
-// rotation returns the live docs in day's fair-rotation order. Callers hold
-// the index's read lock; rotMu guards the cache between them.
-func (ix *segment) rotation(day int32) []uint32 {
+// dayOrders returns the live docs in day's fair-rotation order and in fee
+// order (ties in the same rotation). Callers hold the index's read lock;
+// rotMu guards the cache between them. A search for another day rebuilds
+// both, leaving the slices earlier searches hold untouched.
+func (ix *segment) dayOrders(day int32) (fee, rot []uint32) {
 	ix.rotMu.Lock()
 	defer ix.rotMu.Unlock()
 	if !ix.rotValid || ix.rotDay != day {
 		ix.rotDay = day
 		ix.rot = ix.live.ToArray()
 		slices.SortFunc(ix.rot, ix.compareRotation)
+		ix.feeOrder = slices.Clone(ix.rot)
+		slices.SortStableFunc(ix.feeOrder, ix.compareFee)
 		ix.rotValid = true
 	}
-	return ix.rot
+	return ix.feeOrder, ix.rot
 }
 
 func (ix *segment) removeLocked(d uint32) {
 	card := ix.cards[d]
 	if ix.batch != nil {
 		ix.batch.Add(d)
-	} else {
+	} else if ix.rotValid {
 		ix.feeOrder = removeOrdered(ix.feeOrder, d, ix.compareFee)
-		if ix.rotValid {
-			ix.rot = removeOrdered(ix.rot, d, ix.compareRotation)
-		}
+		ix.rot = removeOrdered(ix.rot, d, ix.compareRotation)
 	}
 	for f := range numFacets {
 		for _, v := range card.values(f) {
@@ -586,6 +589,7 @@ func NewCard(p *directory.Profile) *Card {
 		FeeMinPence:  p.FeeMinPence, FeeMaxPence: p.FeeMaxPence,
 		Concessions: p.Concessions, Availability: p.Availability, ConfirmedAt: p.AvailabilityConfirmedAt,
 		VerifiedAt: p.Verification.VerifiedAt, NextCheckDue: p.Verification.NextCheckDue,
+		Rechecking: p.Verification.Rechecking(),
 	}
 	c.Membership, _ = p.PrimaryMembership()
 	if p.Gender != "" {

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"maps"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,13 @@ type Index struct {
 	// changed lists pending's ids as they change (with repeats), so that
 	// the mask can be extended rather than rebuilt.
 	changed []int64
+	// versions holds the Version of every profile saved or deleted since
+	// Load (deleted: math.MaxInt64, for ids never come back); the others
+	// are at baseVersion, the position Load read. A copy older than the
+	// one held is refused: this process announces its own writes at
+	// once, and the syncer may be applying a read taken just before one.
+	versions    map[int64]int64
+	baseVersion int64
 
 	// maskMu guards the cached mask: the main segment's docs that the
 	// first maskIDs entries of changed replace. A published mask is never
@@ -55,6 +63,7 @@ type Index struct {
 
 	seq     atomic.Int64  // change-feed position applied
 	version atomic.Uint64 // bumped by every change, for callers' caches
+	built   atomic.Bool   // set once Load has filled the index
 }
 
 // mergeAt is how many pending profiles make a change merge at once, so
@@ -66,7 +75,7 @@ const mergeAt = 4096
 func NewIndex(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *Index {
 	return &Index{
 		main: newSegment(tax, an, now), recent: newSegment(tax, an, now),
-		pending: map[int64]*directory.Profile{}, maskBM: roaring.New(),
+		pending: map[int64]*directory.Profile{}, maskBM: roaring.New(), versions: map[int64]int64{},
 		tax: tax, an: an, now: now,
 	}
 }
@@ -84,8 +93,32 @@ func (ix *Index) Load(ctx context.Context, src Source) error {
 		return err
 	}
 	ix.seq.Store(seq)
+	ix.baseVersion = seq
+	ix.built.Store(true)
 	return nil
 }
+
+// staleLocked reports whether the index already holds a newer copy of the
+// profile than one of version v (omu held). Version 0 is a copy that
+// never went through the store (tests, tools): always applied.
+func (ix *Index) staleLocked(id, v int64) bool {
+	if v == 0 {
+		return false
+	}
+	cur, ok := ix.versions[id]
+	if !ok {
+		cur = ix.baseVersion
+	}
+	if v < cur {
+		return true
+	}
+	ix.versions[id] = v
+	return false
+}
+
+// Built reports whether Load has filled the index, so that a readiness
+// probe holds traffic back until searches can find every public profile.
+func (ix *Index) Built() bool { return ix.built.Load() }
 
 // Seq is the change-feed position the index reflects.
 func (ix *Index) Seq() int64 { return ix.seq.Load() }
@@ -137,6 +170,10 @@ func (ix *Index) maskLocked() *roaring.Bitmap {
 func (ix *Index) ProfileSaved(p *directory.Profile) {
 	p = p.Clone()
 	ix.omu.Lock()
+	if ix.staleLocked(p.ID, p.Version) {
+		ix.omu.Unlock()
+		return
+	}
 	ix.version.Add(1)
 	ix.recent.upsertLocked(p, ix.now())
 	ix.pending[p.ID] = p
@@ -151,6 +188,7 @@ func (ix *Index) ProfileSaved(p *directory.Profile) {
 // ProfileDeleted takes a deleted profile out of the index.
 func (ix *Index) ProfileDeleted(id int64) {
 	ix.omu.Lock()
+	ix.versions[id] = math.MaxInt64
 	ix.version.Add(1)
 	if d, ok := ix.recent.byID[id]; ok {
 		ix.recent.removeLocked(d)

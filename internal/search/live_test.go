@@ -237,3 +237,55 @@ func ids(res search.Result) []int64 {
 	}
 	return out
 }
+
+// TestStaleCopiesAreRefused is the regression test for a race the
+// end-to-end tests found once the syncer ran beside the server's own
+// writes: the syncer reads a profile, the server unpublishes it and
+// announces that at once, then the syncer applies its older read and the
+// unpublished profile is back in search until the next tick. Nor may a
+// read taken before a deletion bring the profile back.
+func TestStaleCopiesAreRefused(t *testing.T) {
+	w := testworld.New(t, 200)
+	ctx := context.Background()
+	find := func(text string) int {
+		q, err := w.Parser.Parse(map[string][]string{"q": {text}}, testworld.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Index.Search(q).Total
+	}
+	p := w.PublicProfile(t)
+	p.Headline = "Counsellor with a quokkaphile's patience"
+	if err := w.Directory.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	syncerRead, err := w.DB.FeedProfile(ctx, p.ID) // the syncer's read, before the unpublish
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Published = false
+	if err := w.Directory.Update(ctx, p); err != nil { // announced at once
+		t.Fatal(err)
+	}
+	w.Index.ProfileSaved(syncerRead) // the syncer applies its older read
+	if n := find("quokkaphile"); n != 0 {
+		t.Fatalf("an older copy put the unpublished profile back in search (%d)", n)
+	}
+	fresh, err := w.DB.FeedProfile(ctx, p.ID) // the syncer's next read
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.Published = true // as if published again by another replica, read later
+	fresh.Version++
+	w.Index.ProfileSaved(fresh)
+	if n := find("quokkaphile"); n != 1 {
+		t.Fatalf("a newer copy was refused (%d)", n)
+	}
+	if err := w.Directory.Delete(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.Index.ProfileSaved(fresh) // read before the deletion
+	if n := find("quokkaphile"); n != 0 {
+		t.Fatalf("a read taken before the deletion brought the profile back (%d)", n)
+	}
+}

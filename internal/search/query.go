@@ -6,11 +6,13 @@ import (
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
@@ -20,6 +22,10 @@ const (
 	SortDistance  = "distance"
 	SortRelevance = "relevance"
 	SortFee       = "fee"
+	// SortRecommended is the default with text or a location: match
+	// quality, text relevance, distance and fresh availability together
+	// (see RecWeightMatch), ties in the day's rotation.
+	SortRecommended = "recommended"
 	// SortRotation is the default without text or a location: a shuffle
 	// seeded by the date, so no therapist sits on top for ever.
 	SortRotation = "rotation"
@@ -78,41 +84,47 @@ func NewQuery(now time.Time) Query {
 	return Query{RadiusKm: DefaultRadiusKm, MaxFeePence: -1, Page: 1, PerPage: DefaultPerPage, Sort: SortRotation, Now: now}
 }
 
-// ParamError reports one invalid parameter in words fit to show a visitor.
-type ParamError struct {
-	Param       string   `json:"param"`
-	Message     string   `json:"message"`
-	Suggestions []string `json:"suggestions"`
+// QueryError is every problem with one search's parameters: the one
+// field-error shape, keyed by parameter name, and for a value we did not
+// recognise, up to three values the visitor may have meant. It is of kind
+// Invalid, so errs.FieldsOf finds its Params.
+type QueryError struct {
+	Params      errs.Fields
+	Suggestions map[string][]string
 }
 
-func (e *ParamError) Error() string { return e.Param + ": " + e.Message }
-
-// ParamErrors is every invalid parameter of one request, in a stable order.
-type ParamErrors []*ParamError
-
-func (e ParamErrors) Error() string {
-	msgs := make([]string, len(e))
-	for i, pe := range e {
-		msgs[i] = pe.Error()
-	}
-	return "invalid search: " + strings.Join(msgs, "; ")
+// Error names the parameters at fault, never what was typed: searches can
+// say what someone is going through.
+func (e *QueryError) Error() string {
+	return "invalid search: " + strings.Join(ParamOrder(e.Params), ", ")
 }
 
-// For returns the error about param, or nil.
-func (e ParamErrors) For(param string) *ParamError {
-	for _, pe := range e {
-		if pe.Param == param {
-			return pe
+// Unwrap exposes the field problems to errs.FieldsOf and errs.KindOf.
+func (e *QueryError) Unwrap() error { return e.Params }
+
+// ParamOrder lists the parameters at fault in f in the order Params lists
+// them (any others after, sorted), so that the problem the API reports
+// first, and the order of the search page's summary, are stable.
+func ParamOrder(f errs.Fields) []string {
+	names := f.Names()
+	rank := func(p string) int {
+		if i := slices.Index(Params, p); i >= 0 {
+			return i
 		}
+		return len(Params)
 	}
-	return nil
+	slices.SortStableFunc(names, func(a, b string) int { return rank(a) - rank(b) })
+	return names
 }
 
-// AsParamErrors extracts ParamErrors from err.
-func AsParamErrors(err error) (ParamErrors, bool) {
-	var pe ParamErrors
-	ok := errors.As(err, &pe)
-	return pe, ok
+// SuggestionsFor returns what the visitor may have meant by param, from
+// an error Parse returned; never nil, so the API always sends a list.
+func SuggestionsFor(err error, param string) []string {
+	var qe *QueryError
+	if errors.As(err, &qe) && qe.Suggestions[param] != nil {
+		return qe.Suggestions[param]
+	}
+	return []string{}
 }
 
 // Parser reads search parameters. The JSON API and the HTML search page
@@ -137,16 +149,17 @@ var (
 
 // Parse reads a query from URL parameters. Empty values count as absent
 // (an HTML form sends "near=" when the box is blank); unknown parameters
-// are ignored. Every problem is collected into ParamErrors.
+// are ignored. Every problem is collected into a *QueryError.
 func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 	q := NewQuery(now)
-	var errs ParamErrors
+	bad := &QueryError{Params: errs.Fields{}, Suggestions: map[string][]string{}}
+	failed := func(param string) bool { _, ok := bad.Params[param]; return ok }
 	fail := func(param, msg string, suggestions ...string) {
-		if errs.For(param) == nil {
-			if suggestions == nil {
-				suggestions = []string{}
+		if !failed(param) {
+			bad.Params[param] = msg
+			if len(suggestions) > 0 {
+				bad.Suggestions[param] = suggestions
 			}
-			errs = append(errs, &ParamError{Param: param, Message: msg, Suggestions: suggestions})
 		}
 	}
 	single := func(name string) string {
@@ -257,28 +270,23 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 
 	switch s := single("sort"); s {
 	case "":
-		switch {
-		case !q.Terms.Empty():
-			q.Sort = SortRelevance
-		case q.Point != nil:
-			q.Sort = SortDistance
-		default:
-			q.Sort = SortRotation
-		}
+		q.Sort = q.defaultSort()
+	case SortRecommended:
+		q.Sort = s
 	case SortDistance:
-		if q.Point == nil && errs.For("near") == nil && errs.For("lat") == nil && errs.For("lon") == nil {
+		if q.Point == nil && !failed("near") && !failed("lat") && !failed("lon") {
 			fail("sort", "Sorting by distance needs a town or postcode (near) or lat and lon")
 		}
 		q.Sort = s
 	case SortRelevance:
-		if q.Terms.Empty() && errs.For("q") == nil {
+		if q.Terms.Empty() && !failed("q") {
 			fail("sort", "Sorting by relevance needs search words (q)")
 		}
 		q.Sort = s
 	case SortFee:
 		q.Sort = s
 	default:
-		fail("sort", "Sort must be distance, relevance or fee", closestOf(s, SortDistance, SortRelevance, SortFee)...)
+		fail("sort", "Sort must be recommended, distance, relevance or fee", closestOf(s, SortRecommended, SortDistance, SortRelevance, SortFee)...)
 	}
 
 	if s := single("page"); s != "" {
@@ -295,9 +303,8 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 			fail("per_page", fmt.Sprintf("Results per page must be a whole number from 1 to %d", MaxPerPage))
 		}
 	}
-	if len(errs) > 0 {
-		sortErrors(errs)
-		return q, errs
+	if len(bad.Params) > 0 {
+		return q, bad
 	}
 	return q, nil
 }
@@ -395,20 +402,6 @@ func closestOf(s string, options ...string) []string {
 	return out
 }
 
-// sortErrors orders errors as Params lists the parameters, so the first
-// error reported is stable.
-func sortErrors(errs ParamErrors) {
-	rank := make(map[string]int, len(Params))
-	for i, p := range Params {
-		rank[p] = i
-	}
-	for i := 1; i < len(errs); i++ {
-		for j := i; j > 0 && rank[errs[j].Param] < rank[errs[j-1].Param]; j-- {
-			errs[j], errs[j-1] = errs[j-1], errs[j]
-		}
-	}
-}
-
 // Values writes the query back as URL parameters, for links such as
 // "next page" or "widen the radius". Defaults are left out.
 func (q Query) Values() url.Values {
@@ -456,12 +449,12 @@ func (q Query) Values() url.Values {
 	return v
 }
 
+// defaultSort is the order when none is asked for: recommended when the
+// person gave words or a place, otherwise the day's rotation (with
+// nothing to match or measure, every profile is an equal tie).
 func (q Query) defaultSort() string {
-	switch {
-	case !q.Terms.Empty():
-		return SortRelevance
-	case q.Point != nil:
-		return SortDistance
+	if !q.Terms.Empty() || q.Point != nil {
+		return SortRecommended
 	}
 	return SortRotation
 }

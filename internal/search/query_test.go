@@ -3,9 +3,11 @@ package search_test
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/search"
 )
 
@@ -22,13 +24,18 @@ func TestParseDefaultsAndValues(t *testing.T) {
 				t.Fatalf("defaults wrong: %+v", q)
 			}
 		}},
-		{"near sorts by distance", "near=m1", func(t *testing.T, q search.Query) {
-			if q.Sort != search.SortDistance || q.Location.Outcode != "M1" {
+		{"near sorts by recommendation", "near=m1", func(t *testing.T, q search.Query) {
+			if q.Sort != search.SortRecommended || q.Location.Outcode != "M1" {
 				t.Fatalf("%+v", q)
 			}
 		}},
-		{"q sorts by relevance", "q=grief&near=M1", func(t *testing.T, q search.Query) {
-			if q.Sort != search.SortRelevance || q.Terms.Last != "grief" {
+		{"q sorts by recommendation", "q=grief&near=M1", func(t *testing.T, q search.Query) {
+			if q.Sort != search.SortRecommended || q.Terms.Last != "grief" {
+				t.Fatalf("%+v", q)
+			}
+		}},
+		{"recommended without place or words", "sort=recommended&issue=anxiety", func(t *testing.T, q search.Query) {
+			if q.Sort != search.SortRecommended || q.Values().Get("sort") != "recommended" {
 				t.Fatalf("%+v", q)
 			}
 		}},
@@ -87,17 +94,44 @@ func TestParseCollectsEveryError(t *testing.T) {
 	f := newFixture(t)
 	v, _ := url.ParseQuery("page=0&near=Atlantis&approach=nope&radius_km=500")
 	_, err := f.parser.Parse(v, time.Now())
-	pe, ok := search.AsParamErrors(err)
-	if !ok || len(pe) != 4 {
-		t.Fatalf("got %v, want four errors", err)
+	fe, ok := errs.FieldsOf(err)
+	if !ok || len(fe) != 4 || errs.KindOf(err) != errs.Invalid {
+		t.Fatalf("got %v, want four field errors of kind Invalid", err)
 	}
 	// Reported in parameter order, so the API's single error is stable.
-	var order []string
-	for _, e := range pe {
-		order = append(order, e.Param)
-	}
-	if !slices.Equal(order, []string{"near", "radius_km", "approach", "page"}) {
+	if order := search.ParamOrder(fe); !slices.Equal(order, []string{"near", "radius_km", "approach", "page"}) {
 		t.Fatalf("order %v", order)
+	}
+	// The error text is logged: it names parameters, never what was typed.
+	if strings.Contains(err.Error(), "Atlantis") {
+		t.Fatalf("error text %q quotes the search", err)
+	}
+	if s := search.SuggestionsFor(err, "page"); s == nil || len(s) != 0 {
+		t.Fatalf("suggestions for page = %#v, want an empty list", s)
+	}
+}
+
+func TestParamOrder(t *testing.T) {
+	tests := []struct {
+		name   string
+		params []string
+		want   []string
+	}{
+		{"one", []string{"q"}, []string{"q"}},
+		{"as Params lists them", []string{"page", "sort", "near"}, []string{"near", "sort", "page"}},
+		{"unknown ones last, sorted", []string{"zeta", "limit", "per_page"}, []string{"per_page", "limit", "zeta"}},
+		{"none", nil, []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := errs.Fields{}
+			for _, p := range tt.params {
+				f[p] = "wrong"
+			}
+			if got := search.ParamOrder(f); !slices.Equal(got, tt.want) {
+				t.Fatalf("ParamOrder = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -152,13 +186,13 @@ func FuzzParse(f *testing.F) {
 		}
 		q, err := fx.parser.Parse(v, indexTime)
 		if err != nil {
-			pe, ok := search.AsParamErrors(err)
-			if !ok || len(pe) == 0 {
-				t.Fatalf("error is not ParamErrors: %v", err)
+			fe, ok := errs.FieldsOf(err)
+			if !ok || len(fe) == 0 {
+				t.Fatalf("error carries no field errors: %v", err)
 			}
-			for _, e := range pe {
-				if e.Param == "" || e.Message == "" || len(e.Suggestions) > 3 {
-					t.Fatalf("bad error %+v", e)
+			for param, msg := range fe {
+				if param == "" || msg == "" || len(search.SuggestionsFor(err, param)) > 3 {
+					t.Fatalf("bad error %q: %q %v", param, msg, search.SuggestionsFor(err, param))
 				}
 			}
 			return

@@ -22,6 +22,7 @@ type refHit struct {
 	dist  float64
 	hasD  bool
 	score float64
+	rank  float64 // the recommended score, in that order only
 }
 
 type refResult struct {
@@ -280,6 +281,41 @@ func refSearch(corpus refCorpus, q search.Query) refResult {
 		}
 	}
 
+	// The recommended score, written out again: 3·match + 2·text +
+	// 2·near + 1·fresh, each step rounded as the index rounds it.
+	ranks := map[int64]float64{}
+	if q.Sort == search.SortRecommended {
+		for _, d := range matched {
+			covered, asked := 0, len(q.Issues)+len(q.Approaches)
+			for _, s := range slices.Concat(q.Issues, q.Approaches) {
+				if slices.Contains(d.p.Issues, s) || slices.Contains(d.p.Approaches, s) {
+					covered++
+				}
+			}
+			match := 0.0
+			if asked > 0 {
+				match = float64(covered) / float64(asked)
+			}
+			text := 0.0
+			if !q.Terms.Empty() {
+				text = scores[d.p.ID] / float64(scores[d.p.ID]+4)
+			}
+			near := 0.0
+			if d.hasDist {
+				near = 1 / float64(1+d.minDist/8)
+			}
+			fresh := 0.0
+			if c := d.p.AvailabilityConfirmedAt; d.p.Availability == directory.Accepting && !c.IsZero() && !c.Before(q.Now.Add(-30*24*time.Hour)) {
+				fresh = 1
+			}
+			r := float64(3 * match)
+			r = float64(r + float64(2*text))
+			r = float64(r + float64(2*near))
+			ranks[d.p.ID] = float64(r + fresh)
+		}
+	}
+
+	// Every order breaks ties by the day's rotation, never by id.
 	day := uint64(math.Floor(float64(q.Now.Unix()) / 86400))
 	sort.SliceStable(matched, func(i, j int) bool {
 		a, b := matched[i], matched[j]
@@ -299,22 +335,25 @@ func refSearch(corpus refCorpus, q search.Query) refResult {
 			if scores[a.p.ID] != scores[b.p.ID] {
 				return scores[a.p.ID] > scores[b.p.ID]
 			}
+		case search.SortRecommended:
+			if ranks[a.p.ID] != ranks[b.p.ID] {
+				return ranks[a.p.ID] > ranks[b.p.ID]
+			}
 		case search.SortFee:
 			if a.p.FeeMinPence != b.p.FeeMinPence {
 				return a.p.FeeMinPence < b.p.FeeMinPence
 			}
-		default:
-			ka, kb := search.RotationKey(day, a.p.ID), search.RotationKey(day, b.p.ID)
-			if ka != kb {
-				return ka < kb
-			}
+		}
+		ka, kb := search.RotationKey(day, a.p.ID), search.RotationKey(day, b.p.ID)
+		if ka != kb {
+			return ka < kb
 		}
 		return a.p.ID < b.p.ID
 	})
 	start := (q.Page - 1) * q.PerPage
 	for i := start; i < len(matched) && i < start+q.PerPage; i++ {
 		d := matched[i]
-		res.hits = append(res.hits, refHit{id: d.p.ID, dist: d.minDist, hasD: d.hasDist, score: scores[d.p.ID]})
+		res.hits = append(res.hits, refHit{id: d.p.ID, dist: d.minDist, hasD: d.hasDist, score: scores[d.p.ID], rank: ranks[d.p.ID]})
 	}
 	return res
 }

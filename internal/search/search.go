@@ -23,6 +23,9 @@ type Hit struct {
 	HasDistance bool
 	// Score is the BM25 relevance when the query has text.
 	Score float64
+	// Rank is the recommended order's score (see Recommend) when the
+	// results are in that order, and 0 otherwise.
+	Rank float64
 }
 
 // FacetCount is how many results a facet value would give.
@@ -206,6 +209,9 @@ func assemble(q *Query, parts ...part) Result {
 	offset := (q.Page - 1) * q.PerPage
 	for _, c := range cands[min(offset, len(cands)):min(offset+q.PerPage, len(cands))] {
 		h := Hit{Card: c.card, Score: c.score}
+		if q.Sort == SortRecommended {
+			h.Rank = -c.key
+		}
 		if q.Point != nil {
 			h.DistanceKm, h.HasDistance = NearestKm(*q.Point, c.card.Locations)
 		}
@@ -507,7 +513,10 @@ func tidyCounts(counts []FacetCount, selected []string) []FacetCount {
 	return out
 }
 
-// ranked is a candidate with its sort key.
+// ranked is a candidate with its sort key. Every order breaks its ties
+// by the day's rotation, never by profile id (which would favour early
+// sign-ups); the id only makes the order total, and never decides, as
+// RotationKey gives distinct ids distinct keys.
 type ranked struct {
 	doc  uint32
 	key  float64 // smaller first
@@ -571,14 +580,16 @@ func (r *run) rank(all *roaring.Bitmap, sc func(uint32) float64) []ranked {
 	day := uint64(dayOf(r.q.Now))
 	switch {
 	case r.q.Sort == SortFee && dense:
-		top := walk(all, r.ix.feeOrder, k)
+		fee, _ := r.ix.dayOrders(dayOf(r.q.Now))
+		top := walk(all, fee, k)
 		for i := range top {
 			card := r.ix.cards[top[i].doc]
-			top[i].key, top[i].id = float64(card.FeeMinPence), card.ID
+			top[i].key, top[i].key2, top[i].id = float64(card.FeeMinPence), RotationKey(day, card.ID), card.ID
 		}
 		return top
 	case r.q.Sort == SortRotation && dense:
-		top := walk(all, r.ix.rotation(dayOf(r.q.Now)), k)
+		_, rot := r.ix.dayOrders(dayOf(r.q.Now))
+		top := walk(all, rot, k)
 		for i := range top {
 			id := r.ix.cards[top[i].doc].ID
 			top[i].key2, top[i].id = RotationKey(day, id), id
@@ -586,6 +597,8 @@ func (r *run) rank(all *roaring.Bitmap, sc func(uint32) float64) []ranked {
 		return top
 	case r.q.Sort == SortDistance:
 		return r.nearestFirst(all, k)
+	case r.q.Sort == SortRecommended && r.q.Point != nil:
+		return r.recommendedNear(all, k, sc)
 	}
 	return r.heapRank(all, k, sc)
 }
@@ -611,6 +624,10 @@ const yieldEvery = 1 << 14
 // heapRank computes every result's sort key and keeps the best k.
 func (r *run) heapRank(all *roaring.Bitmap, k int, sc func(uint32) float64) []ranked {
 	day := uint64(dayOf(r.q.Now))
+	var rec func(uint32) float64
+	if r.q.Sort == SortRecommended {
+		rec = r.recommender(sc)
+	}
 	h := make(topK, 0, k)
 	it := all.Iterator()
 	for seen := 1; it.HasNext(); seen++ {
@@ -619,7 +636,7 @@ func (r *run) heapRank(all *roaring.Bitmap, k int, sc func(uint32) float64) []ra
 		}
 		d := it.Next()
 		card := r.ix.cards[d]
-		c := ranked{doc: d, id: card.ID}
+		c := ranked{doc: d, key2: RotationKey(day, card.ID), id: card.ID}
 		switch r.q.Sort {
 		case SortDistance:
 			c.key = math.Inf(1)
@@ -628,10 +645,10 @@ func (r *run) heapRank(all *roaring.Bitmap, k int, sc func(uint32) float64) []ra
 			}
 		case SortRelevance:
 			c.key = -sc(d)
+		case SortRecommended:
+			c.key = -rec(d)
 		case SortFee:
 			c.key = float64(card.FeeMinPence)
-		default:
-			c.key2 = RotationKey(day, card.ID)
 		}
 		if len(h) < k {
 			heap.Push(&h, c)
@@ -652,6 +669,7 @@ func (r *run) heapRank(all *roaring.Bitmap, k int, sc func(uint32) float64) []ra
 // lie further away and follow, ranked by heap.
 func (r *run) nearestFirst(all *roaring.Bitmap, k int) []ranked {
 	pts := r.pointsInRadius
+	day := uint64(dayOf(r.q.Now))
 	slices.SortFunc(pts, func(a, b pointDist) int { return cmp.Compare(a.dist, b.dist) })
 	seen := roaring.New()
 	var out []ranked
@@ -664,7 +682,8 @@ func (r *run) nearestFirst(all *roaring.Bitmap, k int) []ranked {
 		it := x.Iterator()
 		for it.HasNext() {
 			d := it.Next()
-			out = append(out, ranked{doc: d, key: p.dist, id: r.ix.cards[d].ID})
+			id := r.ix.cards[d].ID
+			out = append(out, ranked{doc: d, key: p.dist, key2: RotationKey(day, id), id: id})
 		}
 		seen.Or(x)
 		if len(out) >= k && (i+1 == len(pts) || pts[i+1].dist > p.dist) {

@@ -14,7 +14,9 @@ import (
 // ChangeFeed is the store's record of changed profiles.
 type ChangeFeed interface {
 	ChangesSince(ctx context.Context, seq int64, limit int) ([]directory.Change, error)
-	ProfileByID(ctx context.Context, id int64) (*directory.Profile, error)
+	// FeedProfile reads a profile with its Version, so the index can
+	// refuse a read older than a copy it already holds.
+	FeedProfile(ctx context.Context, id int64) (*directory.Profile, error)
 }
 
 // Syncer keeps an index current with changes made by other processes (a
@@ -32,7 +34,17 @@ type Syncer struct {
 	// syncer calls it hourly with a cut-off a day back, long after every
 	// process has applied them.
 	Prune func(ctx context.Context, before time.Time) (int64, error)
+	// Wake, if set, signals that another process has probably committed
+	// a change (PostgreSQL NOTIFY); the syncer then reads the feed at
+	// once instead of waiting for its next tick. The tick stays as the
+	// fallback, so a lost signal only delays a change.
+	Wake <-chan struct{}
 }
+
+// Applied is the last change-feed sequence number applied to the index,
+// read without locks, so that monitoring can compare it with the newest
+// committed change (the difference is how far this process lags).
+func (s *Syncer) Applied() int64 { return s.Index.Seq() }
 
 // syncBatch bounds one read of the change feed.
 const syncBatch = 1000
@@ -46,6 +58,11 @@ func (s *Syncer) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.Wake:
+			if _, err := s.Step(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Error("search index sync", "err", err)
+			}
+			continue
 		case <-t.C:
 		}
 		if n, err := s.Step(ctx); err != nil && ctx.Err() == nil {
@@ -89,7 +106,7 @@ func (s *Syncer) Step(ctx context.Context) (int, error) {
 			// change keeps it from being preempted inside the index's
 			// lock.
 			runtime.Gosched()
-			p, err := s.Feed.ProfileByID(ctx, c.ProfileID)
+			p, err := s.Feed.FeedProfile(ctx, c.ProfileID)
 			switch {
 			case errors.Is(err, directory.ErrNotFound):
 				s.Index.ProfileDeleted(c.ProfileID)

@@ -19,16 +19,14 @@ const revisionColumns = `id, article_id, number, title, summary, body, faqs, sou
 func (db *DB) SaveDraft(ctx context.Context, a *content.Article, r *content.Revision) error {
 	err := db.Transact(ctx, func(tx *Tx) error {
 		if a.ID == 0 {
-			res, err := tx.exec(ctx, `INSERT INTO articles (kind, slug, state) VALUES (?, ?, ?)`, string(a.Kind), a.Slug, string(a.State))
+			id, err := tx.insertID(ctx, `INSERT INTO articles (kind, slug, state) VALUES (?, ?, ?)`, string(a.Kind), a.Slug, string(a.State))
 			if err != nil {
 				if tx.dialect.isUniqueViolation(err) {
 					return fmt.Errorf("article %s%s: %w", a.Kind.Path(), a.Slug, content.ErrConflict)
 				}
 				return err
 			}
-			if a.ID, err = res.LastInsertId(); err != nil {
-				return err
-			}
+			a.ID = id
 		}
 		if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM article_revisions WHERE article_id = ?`, a.ID).Scan(&r.Number); err != nil {
 			return err
@@ -37,16 +35,17 @@ func (db *DB) SaveDraft(ctx context.Context, a *content.Article, r *content.Revi
 		sources, _ := json.Marshal(nonNil(r.Sources))
 		terms, _ := json.Marshal(nonNil(r.Terms))
 		r.ArticleID = a.ID
-		res, err := tx.exec(ctx, `INSERT INTO article_revisions (article_id, number, title, summary, body, faqs, sources, terms, funding,
+		id, err := tx.insertID(ctx, `INSERT INTO article_revisions (article_id, number, title, summary, body, faqs, sources, terms, funding,
 			author_id, reviewer_id, review_comment, reviewed_at, next_review_due, saved_by, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, r.Number, r.Title, r.Summary, r.Body, string(faqs), string(sources), string(terms), r.Funding, nullID(r.AuthorID),
 			nullID(r.ReviewerID), r.ReviewComment, timeArg(r.ReviewedAt), dateArg(r.NextReviewDue), nullID(r.SavedBy), timeArg(r.SavedAt))
 		if err != nil {
+			if tx.dialect.isUniqueViolation(err) {
+				return fmt.Errorf("article %d revision %d saved twice at once: %w", a.ID, r.Number, content.ErrConflict)
+			}
 			return err
 		}
-		if r.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
+		r.ID = id
 		a.HeadID = r.ID
 		_, err = tx.exec(ctx, `UPDATE articles SET head_id = ?, state = ? WHERE id = ?`, r.ID, string(a.State), a.ID)
 		return err
@@ -253,12 +252,9 @@ func (db *DB) ContributorByUser(ctx context.Context, userID int64) (*content.Con
 func (db *DB) SaveContributor(ctx context.Context, c *content.Contributor) error {
 	err := db.Transact(ctx, func(tx *Tx) error {
 		if c.ID == 0 {
-			res, err := tx.exec(ctx, `INSERT INTO contributors (slug, name, credentials, bio, user_id, panel) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, err := tx.insertID(ctx, `INSERT INTO contributors (slug, name, credentials, bio, user_id, panel) VALUES (?, ?, ?, ?, ?, ?)`,
 				c.Slug, c.Name, c.Credentials, c.Bio, nullID(c.UserID), c.Panel)
-			if err != nil {
-				return err
-			}
-			c.ID, err = res.LastInsertId()
+			c.ID = id
 			return err
 		}
 		_, err := tx.exec(ctx, `UPDATE contributors SET slug = ?, name = ?, credentials = ?, bio = ?, user_id = ?, panel = ? WHERE id = ?`,
@@ -276,18 +272,19 @@ func (db *DB) SaveContributor(ctx context.Context, c *content.Contributor) error
 
 // ClaimReviewReminder records a review reminder; false if already sent.
 func (db *DB) ClaimReviewReminder(ctx context.Context, articleID int64, due time.Time, kind string, now time.Time) (bool, error) {
-	var claimed bool
-	err := db.Transact(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `INSERT INTO article_review_reminders (article_id, due, kind, sent_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (article_id, due, kind) DO NOTHING`, articleID, dateArg(due), kind, timeArg(now))
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		claimed = n == 1
-		return err
-	})
-	return claimed, err
+	return db.claim(ctx, "claim review reminder", `INSERT INTO article_review_reminders (article_id, due, kind, sent_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (article_id, due, kind) DO NOTHING`, articleID, dateArg(due), kind, timeArg(now))
+}
+
+// ReviewReminderSent reports whether a review reminder was claimed.
+func (db *DB) ReviewReminderSent(ctx context.Context, articleID int64, due time.Time, kind string) (bool, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, db.dialect.rebind(`SELECT COUNT(*) FROM article_review_reminders WHERE article_id = ? AND due = ? AND kind = ?`),
+		articleID, dateArg(due), kind).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: review reminder: %w", err)
+	}
+	return n > 0, nil
 }
 
 // EditorEmails lists the addresses of enabled accounts with the editor role.
@@ -307,4 +304,10 @@ func (db *DB) EditorEmails(ctx context.Context) ([]string, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// CountArticles counts the articles in a workflow state (in_review: the
+// reviewers' queue).
+func (db *DB) CountArticles(ctx context.Context, state content.State) (int, error) {
+	return db.count(ctx, `SELECT COUNT(*) FROM articles WHERE state = ?`, string(state))
 }

@@ -11,14 +11,14 @@ import (
 )
 
 const enquiryColumns = `id, profile_id, idem_key, sender_hash, key_id, wrapped_key, ciphertext, consent_version, consent_at, status,
-	created_at, read_at, replied_at, archived_at, last_activity_at, reminder_sent_at`
+	created_at, read_at, replied_at, archived_at, last_activity_at, reminder_sent_at, idem_digest`
 
 func scanEnquiry(row interface{ Scan(...any) error }) (*enquiry.Enquiry, error) {
 	var e enquiry.Enquiry
 	var status string
 	err := row.Scan(&e.ID, &e.ProfileID, &e.IdemKey, &e.SenderHash, &e.Sealed.KeyID, &e.Sealed.WrappedKey, &e.Sealed.Ciphertext,
 		&e.ConsentVersion, nullTime{&e.ConsentAt}, &status, nullTime{&e.CreatedAt}, nullTime{&e.ReadAt}, nullTime{&e.RepliedAt},
-		nullTime{&e.ArchivedAt}, nullTime{&e.LastActivityAt}, nullTime{&e.ReminderSentAt})
+		nullTime{&e.ArchivedAt}, nullTime{&e.LastActivityAt}, nullTime{&e.ReminderSentAt}, &e.IdemDigest)
 	if err != nil {
 		return nil, err
 	}
@@ -31,6 +31,10 @@ func insertOutbox(ctx context.Context, tx *Tx, o enquiry.Outbox) error {
 		o.ID, o.EnquiryID, o.Kind, timeArg(o.NextAttempt), timeArg(o.CreatedAt))
 	return err
 }
+
+// errRaced marks an insert that lost a race on a unique key to a
+// concurrent transaction.
+var errRaced = errors.New("lost a race on a unique key")
 
 // InsertEnquiry stores an enquiry with its outbox messages in one
 // transaction on the writer connection (synchronous=FULL: on disk before
@@ -46,10 +50,13 @@ func (db *DB) InsertEnquiry(ctx context.Context, e *enquiry.Enquiry, out []enqui
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO enquiries (id, profile_id, idem_key, sender_hash, key_id, wrapped_key, ciphertext, consent_version,
-			consent_at, status, created_at, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, e.ProfileID, e.IdemKey, e.SenderHash, e.Sealed.KeyID, e.Sealed.WrappedKey, e.Sealed.Ciphertext, e.ConsentVersion,
+		if _, err := tx.exec(ctx, `INSERT INTO enquiries (id, profile_id, idem_key, idem_digest, sender_hash, key_id, wrapped_key, ciphertext, consent_version,
+			consent_at, status, created_at, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, e.ProfileID, e.IdemKey, e.IdemDigest, e.SenderHash, e.Sealed.KeyID, e.Sealed.WrappedKey, e.Sealed.Ciphertext, e.ConsentVersion,
 			timeArg(e.ConsentAt), string(e.Status), timeArg(e.CreatedAt), timeArg(e.LastActivityAt)); err != nil {
+			if tx.dialect.isUniqueViolation(err) {
+				return errRaced
+			}
 			return err
 		}
 		for _, o := range out {
@@ -59,6 +66,15 @@ func (db *DB) InsertEnquiry(ctx context.Context, e *enquiry.Enquiry, out []enqui
 		}
 		return nil
 	})
+	if errors.Is(err, errRaced) {
+		// The same form was submitted twice at once (two replicas, say)
+		// and the other copy committed first: answer with that one.
+		p, rerr := db.EnquiryByIdem(ctx, e.IdemKey)
+		if rerr != nil {
+			return nil, fmt.Errorf("store: insert enquiry: %w", rerr)
+		}
+		return p, enquiry.ErrDuplicate
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: insert enquiry: %w", err)
 	}
@@ -156,6 +172,12 @@ func (db *DB) CountToProfileSince(ctx context.Context, profileID int64, since ti
 	return db.count(ctx, `SELECT COUNT(*) FROM enquiries WHERE profile_id = ? AND created_at >= ?`, profileID, timeArg(since))
 }
 
+// CountUnread counts a profile's enquiries nobody has opened yet, for the
+// therapist's header and dashboard.
+func (db *DB) CountUnread(ctx context.Context, profileID int64) (int, error) {
+	return db.count(ctx, `SELECT COUNT(*) FROM enquiries WHERE profile_id = ? AND status = 'new'`, profileID)
+}
+
 // CountFromSenderSince counts a sender's enquiries since a time.
 func (db *DB) CountFromSenderSince(ctx context.Context, senderHash string, since time.Time) (int, error) {
 	return db.count(ctx, `SELECT COUNT(*) FROM enquiries WHERE sender_hash = ? AND created_at >= ?`, senderHash, timeArg(since))
@@ -249,13 +271,18 @@ func (db *DB) ResponseStats(ctx context.Context, profileID int64, since time.Tim
 	return st, rows.Err()
 }
 
-// ClaimOutbox leases the next due message to owner until leaseUntil.
+// ClaimOutbox leases the next due message to owner until leaseUntil. On
+// PostgreSQL the row is locked FOR UPDATE SKIP LOCKED, so workers on
+// several replicas claim different messages without waiting on each other;
+// the lease lets another worker take the message over if this one dies.
 func (db *DB) ClaimOutbox(ctx context.Context, owner string, now, leaseUntil time.Time) (*enquiry.Outbox, error) {
 	var o enquiry.Outbox
 	err := db.Transact(ctx, func(tx *Tx) error {
-		err := tx.queryRow(ctx, `SELECT id, enquiry_id, kind, attempts, next_attempt, status, last_error, created_at FROM outbox
-			WHERE status = 'pending' AND next_attempt <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt LIMIT 1`,
-			timeArg(now), timeArg(now)).Scan(&o.ID, &o.EnquiryID, &o.Kind, &o.Attempts, nullTime{&o.NextAttempt}, &o.Status, &o.LastError, nullTime{&o.CreatedAt})
+		err := tx.queryRow(ctx, `SELECT id, COALESCE(enquiry_id, ''), kind, attempts, next_attempt, status, last_error, created_at,
+			key_id, COALESCE(wrapped_key, ''), COALESCE(ciphertext, '') FROM outbox
+			WHERE status = 'pending' AND next_attempt <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt LIMIT 1`+tx.dialect.skipLocked,
+			timeArg(now), timeArg(now)).Scan(&o.ID, &o.EnquiryID, &o.Kind, &o.Attempts, nullTime{&o.NextAttempt}, &o.Status, &o.LastError, nullTime{&o.CreatedAt},
+			&o.Sealed.KeyID, &o.Sealed.WrappedKey, &o.Sealed.Ciphertext)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("outbox: %w", enquiry.ErrNotFound)
 		} else if err != nil {
@@ -277,9 +304,26 @@ func (db *DB) outboxUpdate(ctx context.Context, query string, args ...any) error
 	})
 }
 
-// FinishOutbox marks a message sent.
+// FinishOutbox marks a message sent and wipes a sealed message's
+// content: once delivered, a one-time link has no business at rest.
 func (db *DB) FinishOutbox(ctx context.Context, id string, now time.Time) error {
-	return db.outboxUpdate(ctx, `UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?`, timeArg(now), id)
+	return db.outboxUpdate(ctx, `UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, lease_owner = NULL, lease_until = NULL,
+		wrapped_key = NULL, ciphertext = NULL WHERE id = ?`, timeArg(now), id)
+}
+
+// InsertMail puts one sealed email (account, verification or editorial
+// mail: not about an enquiry) in the outbox.
+func (db *DB) InsertMail(ctx context.Context, o enquiry.Outbox) error {
+	err := db.Transact(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `INSERT INTO outbox (id, kind, status, attempts, next_attempt, created_at, key_id, wrapped_key, ciphertext)
+			VALUES (?, 'mail', 'pending', 0, ?, ?, ?, ?, ?)`,
+			o.ID, timeArg(o.NextAttempt), timeArg(o.CreatedAt), o.Sealed.KeyID, o.Sealed.WrappedKey, o.Sealed.Ciphertext)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: queue mail: %w", err)
+	}
+	return nil
 }
 
 // RetryOutbox schedules another attempt.
@@ -305,7 +349,7 @@ func (db *DB) DeadLetters(ctx context.Context) ([]enquiry.Outbox, error) {
 }
 
 func (db *DB) outboxWhere(ctx context.Context, where string, args ...any) ([]enquiry.Outbox, error) {
-	rows, err := db.read.QueryContext(ctx, db.dialect.rebind(`SELECT id, enquiry_id, kind, attempts, next_attempt, status, last_error, created_at, sent_at FROM outbox WHERE `+where), args...)
+	rows, err := db.read.QueryContext(ctx, db.dialect.rebind(`SELECT id, COALESCE(enquiry_id, ''), kind, attempts, next_attempt, status, last_error, created_at, sent_at FROM outbox WHERE `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
 	}
@@ -317,6 +361,24 @@ func (db *DB) outboxWhere(ctx context.Context, where string, args ...any) ([]enq
 			return nil, err
 		}
 		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// OutboxIDs lists the ids (Message-IDs) of every sent message.
+func (db *DB) OutboxIDs(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM outbox WHERE status = 'sent' ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox ids: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
 	}
 	return out, rows.Err()
 }

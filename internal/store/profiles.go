@@ -11,7 +11,8 @@ import (
 
 const profileColumns = `id, slug, display_name, headline, statement, gender, fee_min_pence, fee_max_pence,
 	concessions, availability, availability_confirmed_at, verification_state, verified_at, next_check_due,
-	contact_email, published, created_at, updated_at, owner_id`
+	contact_email, published, created_at, updated_at, owner_id, insurer, insurance_until, insurance_checked_at,
+	details_changed_at, website, phone, public_email`
 
 // Term kinds as stored in profile_terms.
 const (
@@ -26,9 +27,24 @@ const (
 // one transaction, so bulk loads do not re-parse SQL for every row.
 type profileWriter struct {
 	tx                                        *Tx
-	insert, update                            *sql.Stmt
-	membership, term, location, change        *sql.Stmt
+	insert, insertAuto, update                *sql.Stmt
+	membership, term, location                *sql.Stmt
 	deleteMemberships, deleteTerms, deleteLoc *sql.Stmt
+}
+
+// profileWriter is the transaction's prepared profile statements, made on
+// first use: a unit of work that saves hundreds of profiles (an import
+// batch) prepares them once, not once a profile. database/sql closes
+// them when the transaction ends.
+func (t *Tx) profileWriter(ctx context.Context) (*profileWriter, error) {
+	if t.profiles == nil {
+		w, err := newProfileWriter(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		t.profiles = w
+	}
+	return t.profiles, nil
 }
 
 func newProfileWriter(ctx context.Context, tx *Tx) (*profileWriter, error) {
@@ -37,16 +53,18 @@ func newProfileWriter(ctx context.Context, tx *Tx) (*profileWriter, error) {
 		dst   **sql.Stmt
 		query string
 	}{
-		{&w.insert, `INSERT INTO profiles (` + profileColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.insert, `INSERT INTO profiles (` + profileColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.insertAuto, `INSERT INTO profiles (` + profileColumns[len("id, "):] + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`},
 		{&w.update, `UPDATE profiles SET slug = ?, display_name = ?, headline = ?, statement = ?, gender = ?,
 			fee_min_pence = ?, fee_max_pence = ?, concessions = ?, availability = ?, availability_confirmed_at = ?,
-			verification_state = ?, verified_at = ?, next_check_due = ?, contact_email = ?, published = ?, updated_at = ?, owner_id = ?
+			verification_state = ?, verified_at = ?, next_check_due = ?, contact_email = ?, published = ?, updated_at = ?, owner_id = ?,
+			insurer = ?, insurance_until = ?, insurance_checked_at = ?, details_changed_at = ?,
+			website = ?, phone = ?, public_email = ?
 			WHERE id = ?`},
-		{&w.membership, `INSERT INTO profile_memberships (profile_id, position, body, membership_number, level) VALUES (?, ?, ?, ?, ?)`},
+		{&w.membership, `INSERT INTO profile_memberships (profile_id, position, body, membership_number, level, checked_at) VALUES (?, ?, ?, ?, ?, ?)`},
 		{&w.term, `INSERT INTO profile_terms (profile_id, kind, position, term) VALUES (?, ?, ?, ?)`},
 		{&w.location, `INSERT INTO practice_locations (profile_id, position, postcode, outcode, area, lat, lon, wheelchair, evenings, weekends)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&w.change, `INSERT INTO profile_changes (profile_id, changed_at) VALUES (?, ?)`},
 		{&w.deleteMemberships, `DELETE FROM profile_memberships WHERE profile_id = ?`},
 		{&w.deleteTerms, `DELETE FROM profile_terms WHERE profile_id = ?`},
 		{&w.deleteLoc, `DELETE FROM practice_locations WHERE profile_id = ?`},
@@ -62,7 +80,7 @@ func newProfileWriter(ctx context.Context, tx *Tx) (*profileWriter, error) {
 }
 
 func (w *profileWriter) close() {
-	for _, s := range []*sql.Stmt{w.insert, w.update, w.membership, w.term, w.location, w.change, w.deleteMemberships, w.deleteTerms, w.deleteLoc} {
+	for _, s := range []*sql.Stmt{w.insert, w.insertAuto, w.update, w.membership, w.term, w.location, w.deleteMemberships, w.deleteTerms, w.deleteLoc} {
 		if s != nil {
 			s.Close()
 		}
@@ -71,24 +89,24 @@ func (w *profileWriter) close() {
 
 // create inserts p, choosing its id when p.ID is zero.
 func (w *profileWriter) create(ctx context.Context, p *directory.Profile) error {
-	var id any
-	if p.ID != 0 {
-		id = p.ID
-	}
-	res, err := w.insert.ExecContext(ctx, id, p.Slug, p.DisplayName, p.Headline, p.Statement, p.Gender,
+	args := []any{p.Slug, p.DisplayName, p.Headline, p.Statement, p.Gender,
 		p.FeeMinPence, p.FeeMaxPence, p.Concessions, string(p.Availability), timeArg(p.AvailabilityConfirmedAt),
 		string(p.Verification.State), timeArg(p.Verification.VerifiedAt), dateArg(p.Verification.NextCheckDue),
-		p.ContactEmail, p.Published, timeArg(p.CreatedAt), timeArg(p.UpdatedAt), nullID(p.OwnerID))
+		p.ContactEmail, p.Published, timeArg(p.CreatedAt), timeArg(p.UpdatedAt), nullID(p.OwnerID),
+		p.Insurance.Insurer, dateArg(p.Insurance.Until), timeArg(p.Insurance.CheckedAt), timeArg(p.Verification.DetailsChangedAt),
+		p.PublicContact.Website, p.PublicContact.Phone, p.PublicContact.Email}
+	var err error
+	if p.ID != 0 {
+		_, err = w.insert.ExecContext(ctx, append([]any{p.ID}, args...)...)
+		w.tx.identityUsed("profiles")
+	} else {
+		err = w.insertAuto.QueryRowContext(ctx, args...).Scan(&p.ID)
+	}
 	if err != nil {
 		if w.tx.dialect.isUniqueViolation(err) {
 			return fmt.Errorf("slug %q is taken: %w", p.Slug, directory.ErrConflict)
 		}
 		return err
-	}
-	if p.ID == 0 {
-		if p.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
 	}
 	return w.children(ctx, p)
 }
@@ -97,7 +115,9 @@ func (w *profileWriter) replace(ctx context.Context, p *directory.Profile) error
 	res, err := w.update.ExecContext(ctx, p.Slug, p.DisplayName, p.Headline, p.Statement, p.Gender,
 		p.FeeMinPence, p.FeeMaxPence, p.Concessions, string(p.Availability), timeArg(p.AvailabilityConfirmedAt),
 		string(p.Verification.State), timeArg(p.Verification.VerifiedAt), dateArg(p.Verification.NextCheckDue),
-		p.ContactEmail, p.Published, timeArg(p.UpdatedAt), nullID(p.OwnerID), p.ID)
+		p.ContactEmail, p.Published, timeArg(p.UpdatedAt), nullID(p.OwnerID),
+		p.Insurance.Insurer, dateArg(p.Insurance.Until), timeArg(p.Insurance.CheckedAt), timeArg(p.Verification.DetailsChangedAt),
+		p.PublicContact.Website, p.PublicContact.Phone, p.PublicContact.Email, p.ID)
 	if err != nil {
 		if w.tx.dialect.isUniqueViolation(err) {
 			return fmt.Errorf("slug %q is taken: %w", p.Slug, directory.ErrConflict)
@@ -119,7 +139,7 @@ func (w *profileWriter) replace(ctx context.Context, p *directory.Profile) error
 
 func (w *profileWriter) children(ctx context.Context, p *directory.Profile) error {
 	for i, m := range p.Memberships {
-		if _, err := w.membership.ExecContext(ctx, p.ID, i, m.Body, m.Number, m.Level); err != nil {
+		if _, err := w.membership.ExecContext(ctx, p.ID, i, m.Body, m.Number, m.Level, timeArg(m.CheckedAt)); err != nil {
 			return fmt.Errorf("membership: %w", err)
 		}
 	}
@@ -142,16 +162,7 @@ func (w *profileWriter) children(ctx context.Context, p *directory.Profile) erro
 			return fmt.Errorf("location: %w", err)
 		}
 	}
-	return w.changed(ctx, p.ID, p.UpdatedAt)
-}
-
-func (w *profileWriter) changed(ctx context.Context, id int64, at time.Time) error {
-	if at.IsZero() {
-		at = time.Now()
-	}
-	if _, err := w.change.ExecContext(ctx, id, timeArg(at)); err != nil {
-		return fmt.Errorf("change feed: %w", err)
-	}
+	w.tx.changed(p.ID, p.UpdatedAt, p)
 	return nil
 }
 
@@ -159,11 +170,10 @@ func (w *profileWriter) changed(ctx context.Context, id int64, at time.Time) err
 // error wrapping directory.ErrConflict.
 func (db *DB) CreateProfile(ctx context.Context, p *directory.Profile) error {
 	err := db.Transact(ctx, func(tx *Tx) error {
-		w, err := newProfileWriter(ctx, tx)
+		w, err := tx.profileWriter(ctx)
 		if err != nil {
 			return err
 		}
-		defer w.close()
 		return w.create(ctx, p)
 	})
 	if err != nil {
@@ -177,11 +187,10 @@ func (db *DB) CreateProfile(ctx context.Context, p *directory.Profile) error {
 // and bulk imports; each gets its ID set.
 func (db *DB) InsertProfiles(ctx context.Context, ps []*directory.Profile) error {
 	err := db.Transact(ctx, func(tx *Tx) error {
-		w, err := newProfileWriter(ctx, tx)
+		w, err := tx.profileWriter(ctx)
 		if err != nil {
 			return err
 		}
-		defer w.close()
 		for _, p := range ps {
 			if err := w.create(ctx, p); err != nil {
 				return fmt.Errorf("profile %q: %w", p.Slug, err)
@@ -198,11 +207,10 @@ func (db *DB) InsertProfiles(ctx context.Context, ps []*directory.Profile) error
 // UpdateProfile replaces a stored profile with p (matched by p.ID).
 func (db *DB) UpdateProfile(ctx context.Context, p *directory.Profile) error {
 	err := db.Transact(ctx, func(tx *Tx) error {
-		w, err := newProfileWriter(ctx, tx)
+		w, err := tx.profileWriter(ctx)
 		if err != nil {
 			return err
 		}
-		defer w.close()
 		return w.replace(ctx, p)
 	})
 	if err != nil {
@@ -223,8 +231,8 @@ func (db *DB) DeleteProfile(ctx context.Context, id int64) error {
 		} else if n == 0 {
 			return fmt.Errorf("profile %d: %w", id, directory.ErrNotFound)
 		}
-		_, err = tx.exec(ctx, `INSERT INTO profile_changes (profile_id, changed_at) VALUES (?, ?)`, id, timeArg(time.Now()))
-		return err
+		tx.changed(id, time.Now(), nil)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete profile: %w", err)
@@ -242,7 +250,18 @@ func (db *DB) ProfileBySlug(ctx context.Context, slug string) (*directory.Profil
 	return db.profileWhere(ctx, "slug = ?", slug)
 }
 
+// FeedProfile reads a profile for a search index following the change
+// feed: with its Version (the snapshot's feed position), which costs one
+// more query than the pages' reads and only the index needs.
+func (db *DB) FeedProfile(ctx context.Context, id int64) (*directory.Profile, error) {
+	return db.profileWhereVersioned(ctx, "id = ?", id, true)
+}
+
 func (db *DB) profileWhere(ctx context.Context, where string, arg any) (*directory.Profile, error) {
+	return db.profileWhereVersioned(ctx, where, arg, false)
+}
+
+func (db *DB) profileWhereVersioned(ctx context.Context, where string, arg any, versioned bool) (*directory.Profile, error) {
 	var out *directory.Profile
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, db.dialect.rebind(`SELECT `+profileColumns+` FROM profiles WHERE `+where), arg)
@@ -261,6 +280,12 @@ func (db *DB) profileWhere(ctx context.Context, where string, arg any) (*directo
 			return err
 		}
 		rows.Close()
+		if versioned {
+			// The same snapshot's feed position is this copy's version.
+			if err := tx.QueryRowContext(ctx, feedPosition).Scan(&p.Version); err != nil {
+				return err
+			}
+		}
 		loader, err := newChildLoader(ctx, tx, db.dialect, "WHERE profile_id = ?", p.ID)
 		if err != nil {
 			return err
@@ -284,24 +309,33 @@ func (db *DB) profileWhere(ctx context.Context, where string, arg any) (*directo
 // the number of profiles.
 func (db *DB) EachProfile(ctx context.Context, fn func(*directory.Profile) error) (seq int64, err error) {
 	err = db.readTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM profile_changes`).Scan(&seq); err != nil {
+		// The first statement fixes the snapshot (REPEATABLE READ on
+		// PostgreSQL); feed.go explains why every change up to seq, and
+		// none after it, is in that snapshot.
+		if err := tx.QueryRowContext(ctx, feedPosition).Scan(&seq); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+profileColumns+` FROM profiles ORDER BY id`)
+		profiles, err := openStream(ctx, tx, db.dialect, 0, `SELECT `+profileColumns+` FROM profiles ORDER BY id`, nil,
+			func(r *sql.Rows, p **directory.Profile) (int64, error) {
+				var err error
+				*p, err = scanProfile(r)
+				if err != nil {
+					return 0, err
+				}
+				return (*p).ID, nil
+			})
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer profiles.Close()
 		loader, err := newChildLoader(ctx, tx, db.dialect, "", nil)
 		if err != nil {
 			return err
 		}
 		defer loader.close()
-		for rows.Next() {
-			p, err := scanProfile(rows)
-			if err != nil {
-				return err
-			}
+		for profiles.Next() {
+			_, p := profiles.Row()
+			p.Version = seq
 			if err := loader.fill(p); err != nil {
 				return err
 			}
@@ -309,7 +343,7 @@ func (db *DB) EachProfile(ctx context.Context, fn func(*directory.Profile) error
 				return err
 			}
 		}
-		return rows.Err()
+		return profiles.Err()
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: read profiles: %w", err)
@@ -371,7 +405,9 @@ func scanProfile(rows *sql.Rows) (*directory.Profile, error) {
 	err := rows.Scan(&p.ID, &p.Slug, &p.DisplayName, &p.Headline, &p.Statement, &p.Gender,
 		&p.FeeMinPence, &p.FeeMaxPence, &p.Concessions, &availability, nullTime{&p.AvailabilityConfirmedAt},
 		&state, nullTime{&p.Verification.VerifiedAt}, nullTime{&p.Verification.NextCheckDue},
-		&p.ContactEmail, &p.Published, nullTime{&p.CreatedAt}, nullTime{&p.UpdatedAt}, &owner)
+		&p.ContactEmail, &p.Published, nullTime{&p.CreatedAt}, nullTime{&p.UpdatedAt}, &owner,
+		&p.Insurance.Insurer, nullTime{&p.Insurance.Until}, nullTime{&p.Insurance.CheckedAt}, nullTime{&p.Verification.DetailsChangedAt},
+		&p.PublicContact.Website, &p.PublicContact.Phone, &p.PublicContact.Email)
 	if err != nil {
 		return nil, fmt.Errorf("scan profile: %w", err)
 	}
@@ -393,37 +429,28 @@ type childLoader struct {
 
 type termRow struct{ kind, term string }
 
-// childCursor walks one child table ordered by profile id.
+// childCursor walks one child table ordered by profile id, one row ahead.
 type childCursor[T any] struct {
-	rows *sql.Rows
-	row  T
-	id   int64 // profile id of the row in hand
-	ok   bool  // a row is in hand
-	scan func(*sql.Rows, *T) (int64, error)
-	err  error
+	s   *stream[T]
+	row T
+	id  int64 // profile id of the row in hand
+	ok  bool  // a row is in hand
 }
 
-func openCursor[T any](ctx context.Context, tx *sql.Tx, query string, args []any, scan func(*sql.Rows, *T) (int64, error)) (*childCursor[T], error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+func openCursor[T any](ctx context.Context, tx *sql.Tx, d dialect, n int, query string, args []any, scan func(*sql.Rows, *T) (int64, error)) (*childCursor[T], error) {
+	s, err := openStream(ctx, tx, d, n, query, args, scan)
 	if err != nil {
 		return nil, err
 	}
-	c := &childCursor[T]{rows: rows, scan: scan}
+	c := &childCursor[T]{s: s}
 	c.advance()
 	return c, nil
 }
 
 func (c *childCursor[T]) advance() {
-	c.ok = c.rows.Next()
+	c.ok = c.s.Next()
 	if c.ok {
-		var zero T
-		c.row = zero
-		c.id, c.err = c.scan(c.rows, &c.row)
-		if c.err != nil {
-			c.ok = false
-		}
-	} else if c.err == nil {
-		c.err = c.rows.Err()
+		c.id, c.row = c.s.Row()
 	}
 }
 
@@ -437,12 +464,12 @@ func (c *childCursor[T]) each(id int64, fn func(T)) error {
 		fn(c.row)
 		c.advance()
 	}
-	return c.err
+	return c.s.Err()
 }
 
 func (c *childCursor[T]) close() {
 	if c != nil {
-		c.rows.Close()
+		c.s.Close()
 	}
 }
 
@@ -458,15 +485,15 @@ func newChildLoader(ctx context.Context, tx *sql.Tx, d dialect, where string, ar
 			opened.close()
 		}
 	}()
-	l.memberships, err = openCursor(ctx, tx, d.rebind(`SELECT profile_id, body, membership_number, level FROM profile_memberships `+where+` ORDER BY profile_id, position`), args,
+	l.memberships, err = openCursor(ctx, tx, d, 1, `SELECT profile_id, body, membership_number, level, checked_at FROM profile_memberships `+where+` ORDER BY profile_id, position`, args,
 		func(r *sql.Rows, m *directory.Membership) (id int64, err error) {
-			err = r.Scan(&id, &m.Body, &m.Number, &m.Level)
+			err = r.Scan(&id, &m.Body, &m.Number, &m.Level, nullTime{&m.CheckedAt})
 			return
 		})
 	if err != nil {
 		return nil, err
 	}
-	l.terms, err = openCursor(ctx, tx, d.rebind(`SELECT profile_id, kind, term FROM profile_terms `+where+` ORDER BY profile_id, kind, position`), args,
+	l.terms, err = openCursor(ctx, tx, d, 2, `SELECT profile_id, kind, term FROM profile_terms `+where+` ORDER BY profile_id, kind, position`, args,
 		func(r *sql.Rows, t *termRow) (id int64, err error) {
 			err = r.Scan(&id, &t.kind, &t.term)
 			return
@@ -474,7 +501,7 @@ func newChildLoader(ctx context.Context, tx *sql.Tx, d dialect, where string, ar
 	if err != nil {
 		return nil, err
 	}
-	l.locations, err = openCursor(ctx, tx, d.rebind(`SELECT profile_id, postcode, outcode, area, lat, lon, wheelchair, evenings, weekends FROM practice_locations `+where+` ORDER BY profile_id, position`), args,
+	l.locations, err = openCursor(ctx, tx, d, 3, `SELECT profile_id, postcode, outcode, area, lat, lon, wheelchair, evenings, weekends FROM practice_locations `+where+` ORDER BY profile_id, position`, args,
 		func(r *sql.Rows, loc *directory.Location) (id int64, err error) {
 			err = r.Scan(&id, &loc.Postcode, &loc.Outcode, &loc.Area, &loc.Lat, &loc.Lon, &loc.Wheelchair, &loc.Evenings, &loc.Weekends)
 			return
@@ -484,7 +511,6 @@ func newChildLoader(ctx context.Context, tx *sql.Tx, d dialect, where string, ar
 	}
 	return l, nil
 }
-
 func (l *childLoader) fill(p *directory.Profile) error {
 	if err := l.memberships.each(p.ID, func(m directory.Membership) { p.Memberships = append(p.Memberships, m) }); err != nil {
 		return fmt.Errorf("memberships: %w", err)

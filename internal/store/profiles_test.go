@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,17 +17,13 @@ import (
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/store"
+	"github.com/confide-org/confide/internal/store/storetest"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
 func openTemp(t *testing.T) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "confide.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return storetest.Open(t)
 }
 
 var now = time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
@@ -34,15 +31,19 @@ var now = time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
 func sample() *directory.Profile {
 	return &directory.Profile{
 		Slug: "anna-example", DisplayName: "Anna Example", Headline: "Psychodynamic psychotherapist in Leeds",
-		Statement:    "I work with **anxiety**.",
-		Memberships:  []directory.Membership{{Body: "ukcp", Number: "DEMO-1", Level: "Registered"}, {Body: "bacp", Number: "DEMO-2"}},
-		Verification: directory.Verification{State: directory.Verified, VerifiedAt: now.AddDate(0, -1, 0), NextCheckDue: time.Date(2027, 10, 1, 0, 0, 0, 0, time.UTC)},
-		Approaches:   []string{"psychodynamic", "dit"}, Issues: []string{"anxiety", "depression"},
+		Statement: "I work with **anxiety**.",
+		Memberships: []directory.Membership{{Body: "ukcp", Number: "DEMO-1", Level: "Registered", CheckedAt: now.AddDate(0, -1, 0)},
+			{Body: "bacp", Number: "DEMO-2", CheckedAt: now.AddDate(0, -3, 0)}},
+		Insurance: directory.Insurance{Insurer: "Example Mutual", Until: time.Date(2027, 10, 1, 0, 0, 0, 0, time.UTC), CheckedAt: now.AddDate(0, -1, 0)},
+		Verification: directory.Verification{State: directory.Verified, VerifiedAt: now.AddDate(0, -1, 0), NextCheckDue: time.Date(2027, 10, 1, 0, 0, 0, 0, time.UTC),
+			DetailsChangedAt: now.Add(-time.Hour)},
+		Approaches: []string{"psychodynamic", "dit"}, Issues: []string{"anxiety", "depression"},
 		ClientGroups: []string{"individuals"}, Formats: []string{"in_person", "online"}, Languages: []string{"en", "pl"},
 		Gender: "Woman", FeeMinPence: 5000, FeeMaxPence: 6500, Concessions: true,
 		Availability: directory.Accepting, AvailabilityConfirmedAt: now.Add(-48 * time.Hour),
 		Locations:    []directory.Location{{Postcode: "LS1 4AP", Outcode: "LS1", Area: "Leeds", Lat: 53.79, Lon: -1.54, Wheelchair: true, Evenings: true}},
 		ContactEmail: "anna@example.org", Published: true, CreatedAt: now, UpdatedAt: now,
+		PublicContact: directory.PublicContact{Website: "https://anna.example.org", Phone: "0113 496 0000", Email: "hello@anna.example.org"},
 	}
 }
 
@@ -56,17 +57,28 @@ func TestProfileRoundTrip(t *testing.T) {
 	if p.ID == 0 {
 		t.Fatal("CreateProfile did not set the id")
 	}
-	for name, read := range map[string]func() (*directory.Profile, error){
-		"by id":   func() (*directory.Profile, error) { return db.ProfileByID(ctx, p.ID) },
-		"by slug": func() (*directory.Profile, error) { return db.ProfileBySlug(ctx, p.Slug) },
+	written := p.Version
+	if written == 0 {
+		t.Fatal("CreateProfile did not set the version")
+	}
+	for _, tt := range []struct {
+		name    string
+		read    func() (*directory.Profile, error)
+		version int64 // only the feed's read carries one
+	}{
+		{"by id", func() (*directory.Profile, error) { return db.ProfileByID(ctx, p.ID) }, 0},
+		{"by slug", func() (*directory.Profile, error) { return db.ProfileBySlug(ctx, p.Slug) }, 0},
+		{"for the feed", func() (*directory.Profile, error) { return db.FeedProfile(ctx, p.ID) }, written},
 	} {
-		t.Run(name, func(t *testing.T) {
-			got, err := read()
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.read()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(got, p) {
-				t.Fatalf("read back differs:\n got %+v\nwant %+v", got, p)
+			want := p.Clone()
+			want.Version = tt.version
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("read back differs:\n got %+v\nwant %+v", got, want)
 			}
 		})
 	}
@@ -167,6 +179,12 @@ func TestBulkLoadMatchesEachProfile(t *testing.T) {
 	}
 	i := 0
 	seq, err := db.EachProfile(ctx, func(got *directory.Profile) error {
+		// A read copy's version is its snapshot's feed position, at least
+		// that of the profile's own last write.
+		if got.Version < ps[i].Version || ps[i].Version == 0 {
+			t.Fatalf("profile %d: read version %d, written %d", i, got.Version, ps[i].Version)
+		}
+		got.Version = ps[i].Version
 		if !reflect.DeepEqual(got, ps[i]) {
 			t.Fatalf("profile %d differs:\n got %+v\nwant %+v", i, got, ps[i])
 		}
@@ -289,5 +307,149 @@ func TestUpdateKeepsOrSetsOwner(t *testing.T) {
 	got, err := db.ProfileByOwner(ctx, u.ID)
 	if err != nil || got.ID != p.ID {
 		t.Fatalf("owner not stored: %v", err)
+	}
+}
+
+// TestTakeToken: a bucket of 10 a minute allows 10 at once, then one every
+// 6 seconds; a refused attempt is not counted as taken; keys are separate.
+func TestTakeToken(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	allow := func(key string, at time.Time) (bool, time.Duration) {
+		t.Helper()
+		ok, wait, err := db.TakeToken(ctx, key, 10, time.Minute, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, wait
+	}
+	for i := range 10 {
+		if ok, _ := allow("k", now); !ok {
+			t.Fatalf("attempt %d refused", i+1)
+		}
+	}
+	ok, wait := allow("k", now)
+	if ok || wait <= 0 || wait > 6*time.Second+time.Millisecond {
+		t.Fatalf("11th attempt: ok=%v wait=%v", ok, wait)
+	}
+	if ok, _ := allow("other", now); !ok {
+		t.Fatal("one key's limit affected another")
+	}
+	if ok, _ := allow("k", now.Add(wait)); !ok {
+		t.Fatal("not allowed again after the advertised wait")
+	}
+	if ok, _ := allow("k", now.Add(wait)); ok {
+		t.Fatal("a refused attempt must not be counted as a free token")
+	}
+	peek := func(key string, at time.Time) float64 {
+		t.Helper()
+		n, err := db.Tokens(ctx, key, 10, time.Minute, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := peek("never used", now); n != 10 {
+		t.Fatalf("an unused bucket holds %v tokens, want 10", n)
+	}
+	if n := peek("other", now); n != 9 {
+		t.Fatalf("after one take: %v tokens, want 9", n)
+	}
+	if a, b := peek("other", now.Add(3*time.Second)), peek("other", now.Add(3*time.Second)); a != 9.5 || b != 9.5 {
+		t.Fatalf("looking took a token or did not refill: %v then %v, want 9.5", a, b)
+	}
+	if n := peek("other", now.Add(time.Hour)); n != 10 {
+		t.Fatalf("refill is capped at the burst: %v", n)
+	}
+	if n, err := db.PruneRateLimits(ctx, now.Add(2*time.Minute)); err != nil || n != 2 {
+		t.Fatalf("pruned %d refilled buckets, %v; want 2", n, err)
+	}
+	if ok, _ := allow("k", now.Add(2*time.Minute)); !ok {
+		t.Fatal("a pruned bucket must start full")
+	}
+}
+
+// TestTakeTokenConcurrently: writers racing for the last tokens of one
+// bucket (replicas, on PostgreSQL) take exactly the bucket's size.
+func TestTakeTokenConcurrently(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	var mu sync.Mutex
+	taken := 0
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				ok, _, err := db.TakeToken(ctx, "shared", 12, time.Hour, now)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					mu.Lock()
+					taken++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if taken != 12 {
+		t.Fatalf("%d tokens taken from a bucket of 12", taken)
+	}
+}
+
+// TestCopyToWhileSourceIsWritten: migrate-store compared the copy with
+// counts taken after it, so a source still being written (a job that
+// kept running) failed the check though the copy was right (CI: 37
+// reminders in the source, 25 copied). CopyTo now reports the counts of
+// the snapshot it copied, and the target must match those exactly.
+func TestCopyToWhileSourceIsWritten(t *testing.T) {
+	ctx := context.Background()
+	src := storetest.OpenDSN(t, filepath.Join(t.TempDir(), "source.db"))
+	dst := storetest.Open(t)
+	for i := range 50 {
+		if _, _, err := src.TakeToken(ctx, fmt.Sprint("before ", i), 5, time.Minute, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, _, err := src.TakeToken(ctx, fmt.Sprint("during ", i), 5, time.Minute, now); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	time.Sleep(20 * time.Millisecond)
+	copied, err := src.CopyTo(ctx, dst, false)
+	time.Sleep(20 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := dst.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := src.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range copied {
+		if got[i] != c {
+			t.Errorf("%s: snapshot had %d rows, the target %d", c.Table, c.Rows, got[i].Rows)
+		}
+		if c.Table == "rate_limits" && after[i].Rows <= c.Rows {
+			t.Errorf("rate_limits: %d after the copy, %d copied: the writer did not run during the copy, so this test proves nothing", after[i].Rows, c.Rows)
+		}
 	}
 }

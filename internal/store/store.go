@@ -1,7 +1,11 @@
-// Package store is the only place Confide speaks SQL. It persists the domain
-// types of internal/directory (and, as they arrive, the other domains) in
-// the embedded SQLite database, with numbered migrations embedded in the
-// binary and every multi-statement write inside one Transact call.
+// Package store is the only place Confide speaks SQL. It persists every
+// domain's types in the embedded SQLite database (the default: one process,
+// nothing to install) or in PostgreSQL (several replicas sharing one
+// database), with numbered migrations for each engine embedded in the
+// binary and every multi-statement write inside one Transact call. What
+// must hold with several writers — the change feed's order, the audit
+// chain, outbox claims — is built for PostgreSQL's concurrency; SQLite's
+// single writer then satisfies it trivially.
 package store
 
 import (
@@ -10,8 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"os"
 	"runtime"
 
+	"github.com/confide-org/confide/internal/audit"
+	"github.com/confide-org/confide/internal/commit"
 	"github.com/pressly/goose/v3"
 )
 
@@ -21,17 +29,21 @@ type DB struct {
 	read    *sql.DB
 	dialect dialect
 	log     *slog.Logger
-	path    string
+	// path is the SQLite file; url the PostgreSQL connection URL.
+	path, url string
+	// beforeCommit, set only by tests (export_test.go), runs after a
+	// transaction's deferred writes and before its COMMIT.
+	beforeCommit func()
 }
 
-// Open opens (creating if needed) the SQLite database at path and brings
-// its schema up to date.
-func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
-	write, read, err := openSQLite(path, max(4, runtime.GOMAXPROCS(0)))
+// Open opens the database dsn names and brings its schema up to date: a
+// postgres:// or postgresql:// URL opens PostgreSQL, anything else is the
+// path of a SQLite file (created if needed).
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
+	db, err := openOnly(ctx, dsn, log)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, err
 	}
-	db := &DB{write: write, read: read, dialect: sqliteDialect, log: log, path: path}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -39,16 +51,65 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	return db, nil
 }
 
-func (db *DB) migrate(ctx context.Context) error {
+// openOnly opens dsn without migrating it.
+func openOnly(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
+	if IsPostgresURL(dsn) {
+		pool, err := openPostgres(ctx, dsn, max(8, 4*runtime.GOMAXPROCS(0)))
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", redactURL(dsn), err)
+		}
+		return &DB{write: pool, read: pool, dialect: postgresDialect, log: log, url: dsn}, nil
+	}
+	write, read, err := openSQLite(dsn, max(4, runtime.GOMAXPROCS(0)))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", dsn, err)
+	}
+	// New files are made 0600; one made by an older version (or by hand)
+	// may be readable by every local user, and the WAL follows its mode.
+	if fi, err := os.Stat(dsn); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the database file can be read or written by other users of this machine; chmod 600 it and its -wal and -shm files",
+			"path", dsn, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
+	}
+	return &DB{write: write, read: read, dialect: sqliteDialect, log: log, path: dsn}, nil
+}
+
+// redactURL hides a password in a connection URL before it is logged.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+func (db *DB) migrate(ctx context.Context) error { return db.migrateTo(ctx, 0) }
+
+// migrateTo applies the migrations up to version, or all of them for 0.
+func (db *DB) migrateTo(ctx context.Context, version int64) error {
 	fsys, err := db.dialect.migrationFS()
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	p, err := goose.NewProvider(db.dialect.goose, db.write, fsys)
+	var opts []goose.ProviderOption
+	if db.dialect.migrationLocker != nil {
+		// Replicas started together take turns: the first migrates, the
+		// others find nothing left to do.
+		locker, err := db.dialect.migrationLocker()
+		if err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(db.dialect.goose, db.write, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	results, err := p.Up(ctx)
+	var results []*goose.MigrationResult
+	if version > 0 {
+		results, err = p.UpTo(ctx, version)
+	} else {
+		results, err = p.Up(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("migrate database: %w", err)
 	}
@@ -58,8 +119,11 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Close releases both connection pools.
+// Close releases the connection pools.
 func (db *DB) Close() error {
+	if db.read == db.write {
+		return db.write.Close()
+	}
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
@@ -72,6 +136,43 @@ func (db *DB) Ping(ctx context.Context) error {
 type Tx struct {
 	tx      *sql.Tx
 	dialect dialect
+	// locked records the advisory locks this transaction holds.
+	locked map[int64]bool
+	// changes are written to the change feed at commit (feed.go).
+	changes []pendingChange
+	// identities lists tables given explicit ids (PostgreSQL only).
+	identities map[string]bool
+	// audits are appended to the audit chain at commit (audit.go).
+	audits []*audit.Entry
+	// profiles holds the prepared profile statements (profiles.go).
+	profiles *profileWriter
+}
+
+// lock takes a transaction-scoped advisory lock on key (PostgreSQL; a
+// no-op on SQLite, whose one writer holds the whole database). It is held
+// until commit or rollback, so everything written under it becomes visible
+// before the next holder can write.
+func (t *Tx) lock(ctx context.Context, key int64) error {
+	if t.dialect.lockSQL == "" || t.locked[key] {
+		return nil
+	}
+	if _, err := t.exec(ctx, t.dialect.lockSQL, key); err != nil {
+		return fmt.Errorf("advisory lock: %w", err)
+	}
+	if t.locked == nil {
+		t.locked = map[int64]bool{}
+	}
+	t.locked[key] = true
+	return nil
+}
+
+// insertID runs an INSERT … RETURNING id and returns the new id (both
+// engines support RETURNING; database/sql's LastInsertId does not exist
+// for PostgreSQL).
+func (t *Tx) insertID(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := t.queryRow(ctx, query+` RETURNING id`, args...).Scan(&id)
+	return id, err
 }
 
 func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -86,27 +187,100 @@ func (t *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, t.dialect.rebind(query), args...)
 }
 
+// ambientKey marks a context inside InTx; its value is the *unit.
+type ambientKey struct{ db *DB }
+
+// unit is one InTx unit of work. Its transaction begins at its first
+// write, not at InTx: SQLite's writer lock (and a PostgreSQL connection)
+// is then not held while the operation does slow work that needs no
+// database, such as hashing a password.
+type unit struct {
+	tx   *Tx
+	done bool
+}
+
+// InTx runs fn as one unit of work: every write this store makes with the
+// context fn is given — profile saves, decisions, queued emails, audit
+// entries — joins one transaction, committed when fn returns nil and
+// rolled back otherwise (including when fn panics). Work registered with
+// commit.After runs only after the commit. Domain services use it so that
+// a change and the audit entry recording it can never be separated,
+// whatever crashes in between. Reads made with that context still use the
+// reader pool: they see what was committed before the unit's first write.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if u, ok := ctx.Value(ambientKey{db}).(*unit); ok && !u.done {
+		return fn(ctx) // already inside one: join it
+	}
+	ctx, hooks := commit.With(ctx)
+	u := &unit{}
+	defer func() {
+		u.done = true
+		if p := recover(); p != nil {
+			if u.tx != nil {
+				_ = u.tx.tx.Rollback()
+			}
+			panic(p)
+		}
+	}()
+	err = fn(context.WithValue(ctx, ambientKey{db}, u))
+	if u.tx != nil {
+		err = db.end(ctx, u.tx, err)
+	}
+	if err == nil {
+		hooks.Run()
+	}
+	return err
+}
+
 // Transact runs fn in a write transaction, committing if fn returns nil and
 // rolling back otherwise (including when fn panics). It is the only way
-// store code writes more than one statement.
+// store code writes more than one statement. Inside InTx it joins the
+// unit of work's transaction (beginning it, if this is its first write)
+// instead of starting its own.
 func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) (err error) {
-	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if u, ok := ctx.Value(ambientKey{db}).(*unit); ok && !u.done {
+		if u.tx == nil {
+			if u.tx, err = db.begin(ctx); err != nil {
+				return err
+			}
+		}
+		return fn(u.tx)
+	}
+	tx, err := db.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return err
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			_ = sqlTx.Rollback()
+			_ = tx.tx.Rollback()
 			panic(p)
 		}
-		if err != nil {
-			_ = sqlTx.Rollback()
-		}
 	}()
-	if err = fn(&Tx{tx: sqlTx, dialect: db.dialect}); err != nil {
+	return db.end(ctx, tx, fn(tx))
+}
+
+func (db *DB) begin(ctx context.Context) (*Tx, error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	return &Tx{tx: sqlTx, dialect: db.dialect}, nil
+}
+
+// end commits tx when err is nil — after writing what it defers to its
+// end (feed.go) — and rolls it back otherwise.
+func (db *DB) end(ctx context.Context, tx *Tx, err error) error {
+	if err == nil {
+		err = tx.finish(ctx)
+	}
+	if err != nil {
+		_ = tx.tx.Rollback()
 		return err
 	}
-	if err = sqlTx.Commit(); err != nil {
+	if db.beforeCommit != nil {
+		db.beforeCommit()
+	}
+	if err := tx.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
@@ -115,7 +289,7 @@ func (db *DB) Transact(ctx context.Context, fn func(*Tx) error) (err error) {
 // readTx runs fn in a read-only transaction on the reader pool, so that
 // several queries see one consistent snapshot.
 func (db *DB) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.read.BeginTx(ctx, db.dialect.readTx)
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}

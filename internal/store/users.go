@@ -17,7 +17,7 @@ const userColumns = `id, email, password_hash, email_confirmed_at, disabled_at, 
 // in one transaction.
 func (db *DB) CreateUser(ctx context.Context, u *account.User, tok *account.Token) error {
 	err := db.Transact(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `INSERT INTO users (email, password_hash, email_confirmed_at, session_epoch, created_at, updated_at)
+		id, err := tx.insertID(ctx, `INSERT INTO users (email, password_hash, email_confirmed_at, session_epoch, created_at, updated_at)
 			VALUES (?, ?, ?, 1, ?, ?)`, u.Email, u.PasswordHash, timeArg(u.EmailConfirmedAt), timeArg(u.CreatedAt), timeArg(u.UpdatedAt))
 		if err != nil {
 			if tx.dialect.isUniqueViolation(err) {
@@ -25,9 +25,7 @@ func (db *DB) CreateUser(ctx context.Context, u *account.User, tok *account.Toke
 			}
 			return err
 		}
-		if u.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
+		u.ID = id
 		u.SessionEpoch = 1
 		for _, r := range u.Roles {
 			if _, err := tx.exec(ctx, `INSERT INTO user_roles (user_id, role, granted_at) VALUES (?, ?, ?)`, u.ID, string(r), timeArg(u.CreatedAt)); err != nil {
@@ -259,4 +257,61 @@ func (db *DB) SetDisabled(ctx context.Context, userID int64, disabled bool, now 
 // RevokeSessions ends every session of an account.
 func (db *DB) RevokeSessions(ctx context.Context, userID int64, now time.Time) error {
 	return db.userUpdate(ctx, "revoke sessions", `UPDATE users SET session_epoch = session_epoch + 1, updated_at = ? WHERE id = ?`, timeArg(now), userID)
+}
+
+// CountWithRole counts the accounts holding role r.
+func (db *DB) CountWithRole(ctx context.Context, r account.Role) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, db.dialect.rebind(`SELECT COUNT(*) FROM user_roles WHERE role = ?`), string(r)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count %s accounts: %w", r, err)
+	}
+	return n, nil
+}
+
+// ProfileOwner is a new account for a stored profile without an owner.
+type ProfileOwner struct {
+	ProfileID int64
+	User      *account.User
+}
+
+// InsertOwners creates each account (with its roles, its password hash
+// and a confirmed address) and makes it the keeper of its profile, in
+// one transaction: the demo's therapists, who can then be sent
+// enquiries and sign in. A profile that already has an owner, or an
+// address already taken, fails the whole call.
+func (db *DB) InsertOwners(ctx context.Context, owners []ProfileOwner) error {
+	err := db.Transact(ctx, func(tx *Tx) error {
+		for _, o := range owners {
+			u := o.User
+			id, err := tx.insertID(ctx, `INSERT INTO users (email, password_hash, email_confirmed_at, session_epoch, created_at, updated_at)
+				VALUES (?, ?, ?, 1, ?, ?)`, u.Email, u.PasswordHash, timeArg(u.EmailConfirmedAt), timeArg(u.CreatedAt), timeArg(u.UpdatedAt))
+			if err != nil {
+				if tx.dialect.isUniqueViolation(err) {
+					return fmt.Errorf("%s: email taken: %w", u.Email, account.ErrConflict)
+				}
+				return err
+			}
+			u.ID, u.SessionEpoch = id, 1
+			for _, r := range u.Roles {
+				if _, err := tx.exec(ctx, `INSERT INTO user_roles (user_id, role, granted_at) VALUES (?, ?, ?)`, u.ID, string(r), timeArg(u.CreatedAt)); err != nil {
+					return err
+				}
+			}
+			res, err := tx.exec(ctx, `UPDATE profiles SET owner_id = ?, updated_at = ? WHERE id = ? AND owner_id IS NULL`, u.ID, timeArg(u.CreatedAt), o.ProfileID)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				return fmt.Errorf("profile %d: missing or already owned: %w", o.ProfileID, account.ErrConflict)
+			}
+			tx.changed(o.ProfileID, u.CreatedAt, nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: insert profile owners: %w", err)
+	}
+	return nil
 }

@@ -10,22 +10,25 @@ import (
 	"github.com/confide-org/confide/internal/verify"
 )
 
-const requestColumns = `id, profile_id, body, membership_number, level, insurer, insurance_expires, qualification,
+const requestColumns = `id, profile_id, name, body, membership_number, level, insurer, insurance_expires, qualification,
 	status, submitted_at, decided_at, COALESCE(decided_by, 0), reason`
+
+// insertRequest is the statement that stores a new request.
+const insertRequest = `INSERT INTO verification_requests (profile_id, name, body, membership_number, level, insurer, insurance_expires, qualification, status, submitted_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func requestArgs(r *verify.Request) []any {
+	return []any{r.ProfileID, r.Name, r.Body, r.Number, r.Level, r.Insurer, dateArg(r.InsuranceExpires), r.Qualification, string(r.Status), timeArg(r.SubmittedAt)}
+}
 
 // SubmitRequest withdraws the profile's pending requests and stores r.
 func (db *DB) SubmitRequest(ctx context.Context, r *verify.Request) error {
 	err := db.Transact(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `UPDATE verification_requests SET status = 'withdrawn', decided_at = ? WHERE profile_id = ? AND status = 'pending'`,
-			timeArg(r.SubmittedAt), r.ProfileID); err != nil {
+		if err := withdraw(ctx, tx, r.ProfileID, r.SubmittedAt); err != nil {
 			return err
 		}
-		res, err := tx.exec(ctx, `INSERT INTO verification_requests (profile_id, body, membership_number, level, insurer, insurance_expires, qualification, status, submitted_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ProfileID, r.Body, r.Number, r.Level, r.Insurer, dateArg(r.InsuranceExpires), r.Qualification, string(r.Status), timeArg(r.SubmittedAt))
-		if err != nil {
-			return err
-		}
-		r.ID, err = res.LastInsertId()
+		id, err := tx.insertID(ctx, insertRequest, requestArgs(r)...)
+		r.ID = id
 		return err
 	})
 	if err != nil {
@@ -34,13 +37,51 @@ func (db *DB) SubmitRequest(ctx context.Context, r *verify.Request) error {
 	return nil
 }
 
+// WithdrawRequests withdraws the profile's pending requests: what they
+// asked a verifier to check no longer needs checking.
+func (db *DB) WithdrawRequests(ctx context.Context, profileID int64, now time.Time) error {
+	err := db.Transact(ctx, func(tx *Tx) error {
+		return withdraw(ctx, tx, profileID, now)
+	})
+	if err != nil {
+		return fmt.Errorf("store: withdraw verification: %w", err)
+	}
+	return nil
+}
+
+// InsertRequests stores many requests in one transaction, as they are,
+// for demo data; each gets its ID set. Unlike SubmitRequest it withdraws
+// nothing.
+func (db *DB) InsertRequests(ctx context.Context, rs []verify.Request) error {
+	err := db.Transact(ctx, func(tx *Tx) error {
+		for i := range rs {
+			id, err := tx.insertID(ctx, insertRequest, requestArgs(&rs[i])...)
+			if err != nil {
+				return err
+			}
+			rs[i].ID = id
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: insert verification requests: %w", err)
+	}
+	return nil
+}
+
+func withdraw(ctx context.Context, tx *Tx, profileID int64, now time.Time) error {
+	_, err := tx.exec(ctx, `UPDATE verification_requests SET status = 'withdrawn', decided_at = ? WHERE profile_id = ? AND status = 'pending'`,
+		timeArg(now), profileID)
+	return err
+}
+
 func scanRequests(rows *sql.Rows) ([]verify.Request, error) {
 	defer rows.Close()
 	var out []verify.Request
 	for rows.Next() {
 		var r verify.Request
 		var status string
-		if err := rows.Scan(&r.ID, &r.ProfileID, &r.Body, &r.Number, &r.Level, &r.Insurer, nullTime{&r.InsuranceExpires}, &r.Qualification,
+		if err := rows.Scan(&r.ID, &r.ProfileID, &r.Name, &r.Body, &r.Number, &r.Level, &r.Insurer, nullTime{&r.InsuranceExpires}, &r.Qualification,
 			&status, nullTime{&r.SubmittedAt}, nullTime{&r.DecidedAt}, &r.DecidedBy, &r.Reason); err != nil {
 			return nil, err
 		}
@@ -130,10 +171,17 @@ func (db *DB) VerifiedDueBy(ctx context.Context, date time.Time) ([]verify.Due, 
 
 // ClaimReminder records a reminder; false if it was recorded before.
 func (db *DB) ClaimReminder(ctx context.Context, profileID int64, due time.Time, kind string, now time.Time) (bool, error) {
+	return db.claim(ctx, "claim reminder", `INSERT INTO verification_reminders (profile_id, due, kind, sent_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (profile_id, due, kind) DO NOTHING`, profileID, dateArg(due), kind, timeArg(now))
+}
+
+// claim runs an INSERT … ON CONFLICT DO NOTHING and reports whether the
+// row went in: the primary key, on either engine, lets exactly one of
+// several replicas claim a reminder or a job's tick.
+func (db *DB) claim(ctx context.Context, op, insert string, args ...any) (bool, error) {
 	var claimed bool
 	err := db.Transact(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `INSERT INTO verification_reminders (profile_id, due, kind, sent_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (profile_id, due, kind) DO NOTHING`, profileID, dateArg(due), kind, timeArg(now))
+		res, err := tx.exec(ctx, insert, args...)
 		if err != nil {
 			return err
 		}
@@ -142,7 +190,7 @@ func (db *DB) ClaimReminder(ctx context.Context, profileID int64, due time.Time,
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("store: claim reminder: %w", err)
+		return false, fmt.Errorf("store: %s: %w", op, err)
 	}
 	return claimed, nil
 }
@@ -177,4 +225,10 @@ func (db *DB) RemindersSent(ctx context.Context, profileID int64) ([]string, err
 		out = append(out, k)
 	}
 	return out, rows.Err()
+}
+
+// CountPendingRequests counts the verification requests waiting for a
+// verifier, for the staff header and home page.
+func (db *DB) CountPendingRequests(ctx context.Context) (int, error) {
+	return db.count(ctx, `SELECT COUNT(*) FROM verification_requests WHERE status = 'pending'`)
 }

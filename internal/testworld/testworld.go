@@ -7,7 +7,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/confide-org/confide/internal/markup"
 	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/store"
+	"github.com/confide-org/confide/internal/store/storetest"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
@@ -45,11 +45,7 @@ func New(t testing.TB, n int) *World {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w := &World{Tax: taxonomy.MustLoad(), Gaz: geo.MustLoad(), Analyzer: search.NewAnalyzer(), Markup: markup.New(), Log: log}
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "confide.db"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t)
 	w.DB = db
 	v := directory.Validator{Tax: w.Tax, Gaz: w.Gaz}
 	gen, err := demo.NewGenerator(w.Tax, w.Gaz)

@@ -5,15 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/confide-org/confide/internal/audit"
+	"github.com/confide-org/confide/internal/commit"
 	"github.com/confide-org/confide/internal/directory"
-	"github.com/confide-org/confide/internal/fields"
+	"github.com/confide-org/confide/internal/errs"
 )
 
 // Status is where a verification request stands.
@@ -34,8 +34,12 @@ const CheckInterval = 12
 
 // Request is evidence a therapist submitted and what became of it.
 type Request struct {
-	ID               int64
-	ProfileID        int64
+	ID        int64
+	ProfileID int64
+	// Name is the person the verifier must find on the register: the
+	// name the therapist uses now, which the profile shows only once a
+	// verifier has approved it.
+	Name             string
 	Body             string
 	Number           string
 	Level            string
@@ -61,6 +65,8 @@ type Store interface {
 	// SubmitRequest withdraws the profile's earlier pending requests and
 	// stores r, in one transaction.
 	SubmitRequest(ctx context.Context, r *Request) error
+	// WithdrawRequests withdraws the profile's pending requests.
+	WithdrawRequests(ctx context.Context, profileID int64, now time.Time) error
 	RequestByID(ctx context.Context, id int64) (*Request, error)
 	LatestRequest(ctx context.Context, profileID int64) (*Request, error)
 	Requests(ctx context.Context, status Status, limit int) ([]Request, error)
@@ -80,7 +86,10 @@ type Store interface {
 // change is validated and reaches search at once.
 type Profiles interface {
 	ProfileByID(ctx context.Context, id int64) (*directory.Profile, error)
+	Create(ctx context.Context, p *directory.Profile) error
 	Update(ctx context.Context, p *directory.Profile) error
+	// Prepare normalises and validates p without storing it.
+	Prepare(p *directory.Profile) error
 }
 
 // Mailer sends one plain-text email.
@@ -100,6 +109,9 @@ type Owners interface {
 
 // Service carries out verification.
 type Service struct {
+	// Tx makes each decision, its audit entry and its email one unit of
+	// work (the store); nil runs them one by one.
+	Tx        commit.Runner
 	Registers *Registers
 	Store     Store
 	Profiles  Profiles
@@ -117,8 +129,9 @@ type Evidence struct {
 	Body, Number, Level, Insurer, InsuranceExpires, Qualification string
 }
 
-// FieldErrors reports problems with what was typed, field by field.
-type FieldErrors = fields.Errors
+// FieldErrors reports problems with what was typed, field by field: the
+// one field-error shape, errs.Fields.
+type FieldErrors = errs.Fields
 
 func plainText(s string, minN, maxN int) bool {
 	n := utf8.RuneCountInString(s)
@@ -175,9 +188,25 @@ func (s *Service) Check(ev Evidence, now time.Time) (*Request, error) {
 	return r, nil
 }
 
-// Submit stores evidence for a profile and marks it pending. A profile
-// that is verified now stays public while its new evidence waits.
+// Submit runs submitUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
 func (s *Service) Submit(ctx context.Context, p *directory.Profile, ev Evidence) (*Request, error) {
+	var r0 *Request
+	err := commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+		var err error
+		r0, err = s.submitUnit(ctx, p, ev)
+		return err
+	})
+	return r0, err
+}
+
+// Submit stores evidence for a profile and marks it pending. A profile
+// that is verified now stays public while its new evidence waits, showing
+// what was checked; if the evidence changes a checked detail, the public
+// record says the details are being re-checked. The request carries the
+// name the therapist now asks to be known by, which may still wait for a
+// verifier itself.
+func (s *Service) submitUnit(ctx context.Context, p *directory.Profile, ev Evidence) (*Request, error) {
 	if p.Verification.State == directory.Suspended {
 		return nil, FieldErrors{"body": "Your profile is suspended; contact us before submitting new evidence"}
 	}
@@ -186,17 +215,28 @@ func (s *Service) Submit(ctx context.Context, p *directory.Profile, ev Evidence)
 	if err != nil {
 		return nil, err
 	}
-	r.ProfileID, r.Status, r.SubmittedAt = p.ID, StatusPending, now
+	if _, held := p.MembershipOf(r.Body); !held && len(p.Memberships) >= directory.MaxMemberships {
+		return nil, FieldErrors{"body": fmt.Sprintf("A profile can show at most %d memberships, and yours has that many already", directory.MaxMemberships)}
+	}
+	latest, err := s.latest(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	r.ProfileID, r.Name, r.Status, r.SubmittedAt = p.ID, wantedName(p, latest), StatusPending, now
 	if err := s.Store.SubmitRequest(ctx, r); err != nil {
 		return nil, err
 	}
+	was := p.Verification
 	if p.Verification.State != directory.Verified {
 		p.Verification.State = directory.Pending
+	}
+	markHeld(p, r, now)
+	if p.Verification != was {
 		if err := s.Profiles.Update(ctx, p); err != nil {
 			return nil, err
 		}
 	}
-	s.record(ctx, "verification.submit", audit.Profile(p.ID))
+	s.record(ctx, "verification.submit", audit.Profile(p.ID)+fmt.Sprintf(" request:%d", r.ID))
 	return r, nil
 }
 
@@ -240,11 +280,17 @@ const (
 	RequestChanges Decision = "changes"
 )
 
-// Decide records a verifier's decision on a pending request. Approving
-// makes the submitted membership the profile's verified one and sets its
-// next check; rejecting or asking for changes needs a reason, which the
-// therapist sees.
+// Decide runs decideUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
 func (s *Service) Decide(ctx context.Context, verifierID, requestID int64, d Decision, reason string) error {
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error { return s.decideUnit(ctx, verifierID, requestID, d, reason) })
+}
+
+// Decide records a verifier's decision on a pending request. Approving
+// makes the name and membership in the request the profile's verified
+// ones (see approve); rejecting or asking for changes needs a reason,
+// which the therapist sees.
+func (s *Service) decideUnit(ctx context.Context, verifierID, requestID int64, d Decision, reason string) error {
 	reason = strings.TrimSpace(strings.ReplaceAll(reason, "\r\n", "\n"))
 	if utf8.RuneCountInString(reason) > 2000 || !utf8.ValidString(reason) {
 		return FieldErrors{"reason": "Reason must be 2000 characters or fewer"}
@@ -276,17 +322,14 @@ func (s *Service) Decide(ctx context.Context, verifierID, requestID int64, d Dec
 	}
 	switch d {
 	case Approve:
-		m := directory.Membership{Body: r.Body, Number: r.Number, Level: r.Level}
-		rest := slices.DeleteFunc(slices.Clone(p.Memberships), func(x directory.Membership) bool { return x.Body == m.Body })
-		p.Memberships = append([]directory.Membership{m}, rest...)
-		if len(p.Memberships) > directory.MaxMemberships {
-			p.Memberships = p.Memberships[:directory.MaxMemberships]
-		}
-		p.Verification = directory.Verification{State: directory.Verified, VerifiedAt: now, NextCheckDue: NextCheckDue(now, r.InsuranceExpires)}
+		approve(p, r, now)
 	default:
 		if p.Verification.State == directory.Pending {
 			p.Verification.State = directory.Unverified
 		}
+		// A changed detail the verifier could not confirm is dropped:
+		// the checked details stand, without the re-checking note.
+		p.Verification.DetailsChangedAt = time.Time{}
 	}
 	if err := s.Profiles.Update(ctx, p); err != nil {
 		return err
@@ -303,8 +346,14 @@ func (s *Service) Decide(ctx context.Context, verifierID, requestID int64, d Dec
 	return nil
 }
 
-// Suspend takes a profile out of search at once, whatever its state.
+// Suspend runs suspendUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
 func (s *Service) Suspend(ctx context.Context, profileID int64) error {
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error { return s.suspendUnit(ctx, profileID) })
+}
+
+// Suspend takes a profile out of search at once, whatever its state.
+func (s *Service) suspendUnit(ctx context.Context, profileID int64) error {
 	p, err := s.Profiles.ProfileByID(ctx, profileID)
 	if err != nil {
 		return err
@@ -317,9 +366,15 @@ func (s *Service) Suspend(ctx context.Context, profileID int64) error {
 	return nil
 }
 
+// Reinstate runs reinstateUnit as one unit of work: its writes and audit
+// entries commit together or not at all.
+func (s *Service) Reinstate(ctx context.Context, profileID int64) error {
+	return commit.Do(ctx, s.Tx, func(ctx context.Context) error { return s.reinstateUnit(ctx, profileID) })
+}
+
 // Reinstate lifts a suspension: the profile is verified again if its last
 // check is still current, and unverified otherwise.
-func (s *Service) Reinstate(ctx context.Context, profileID int64) error {
+func (s *Service) reinstateUnit(ctx context.Context, profileID int64) error {
 	p, err := s.Profiles.ProfileByID(ctx, profileID)
 	if err != nil {
 		return err
@@ -362,47 +417,66 @@ func (s *Service) RunChecks(ctx context.Context) (reminded, expired int, err err
 	}
 	var errs []error
 	for _, d := range due {
-		days := int(today(d.Due).Sub(today(now)).Hours() / 24)
-		kind := Remind30
-		switch {
-		case directory.CheckOverdue(d.Due, now):
-			kind = Expiry
-		case days <= 7:
-			kind = Remind7
-		}
-		claimed, err := s.Store.ClaimReminder(ctx, d.ProfileID, d.Due, kind, now)
+		var r, e bool
+		// One unit per profile: the claim, the expiry, its audit entry
+		// and its email commit together, so a crash leaves nothing half
+		// done for the next run to trip over.
+		err := commit.Do(ctx, s.Tx, func(ctx context.Context) error {
+			var err error
+			r, e, err = s.checkOne(ctx, d, now)
+			return err
+		})
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if !claimed && kind != Expiry {
-			continue
-		}
-		p, err := s.Profiles.ProfileByID(ctx, d.ProfileID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if kind == Expiry {
-			p.Verification.State = directory.Expired
-			if err := s.Profiles.Update(ctx, p); err != nil {
-				errs = append(errs, err)
-				_ = s.Store.ReleaseReminder(ctx, d.ProfileID, d.Due, kind)
-				continue
-			}
-			s.record(audit.WithActor(ctx, audit.Actor{Who: "system"}), "verification.expire", audit.Profile(p.ID))
-			expired++
-			if !claimed {
-				continue
-			}
-			s.notify(ctx, p, "Your profile has left the directory until you re-verify",
-				fmt.Sprintf("Your credentials check was due on %s and has not been renewed, so your profile is no longer shown in search.\n\nTo come back, sign in and submit up-to-date evidence (membership number and insurance): %s/dashboard/verification\n\nA verifier will check it against your professional body's register.", d.Due.Format("2 January 2006"), s.BaseURL))
-			continue
-		}
-		if s.notify(ctx, p, fmt.Sprintf("Your credentials check is due on %s", d.Due.Format("2 January 2006")),
-			fmt.Sprintf("Your %s profile needs a fresh credentials check by %s (in %d days). After that date it leaves search until it is re-verified.\n\nSubmit up-to-date evidence here: %s/dashboard/verification", s.SiteName, d.Due.Format("2 January 2006"), days, s.BaseURL)) {
+		if r {
 			reminded++
+		}
+		if e {
+			expired++
 		}
 	}
 	return reminded, expired, errors.Join(errs...)
+}
+
+// checkOne sends the reminder due for one profile, or expires it.
+func (s *Service) checkOne(ctx context.Context, d Due, now time.Time) (reminded, expired bool, err error) {
+	days := int(today(d.Due).Sub(today(now)).Hours() / 24)
+	kind := Remind30
+	switch {
+	case directory.CheckOverdue(d.Due, now):
+		kind = Expiry
+	case days <= 7:
+		kind = Remind7
+	}
+	claimed, err := s.Store.ClaimReminder(ctx, d.ProfileID, d.Due, kind, now)
+	if err != nil {
+		return false, false, err
+	}
+	if !claimed && kind != Expiry {
+		return false, false, nil
+	}
+	p, err := s.Profiles.ProfileByID(ctx, d.ProfileID)
+	if err != nil {
+		return false, false, err
+	}
+	if kind == Expiry {
+		p.Verification.State = directory.Expired
+		if err := s.Profiles.Update(ctx, p); err != nil {
+			if s.Tx == nil {
+				_ = s.Store.ReleaseReminder(ctx, d.ProfileID, d.Due, kind)
+			}
+			return false, false, err
+		}
+		s.record(audit.WithActor(ctx, audit.Actor{Who: "system"}), "verification.expire", audit.Profile(p.ID))
+		if claimed {
+			s.notify(ctx, p, "Your profile has left the directory until you re-verify",
+				fmt.Sprintf("Your credentials check was due on %s and has not been renewed, so your profile is no longer shown in search.\n\nTo come back, sign in and submit up-to-date evidence (membership number and insurance): %s/dashboard/verification\n\nA verifier will check it against your professional body's register.", d.Due.Format("2 January 2006"), s.BaseURL))
+		}
+		return false, true, nil
+	}
+	sent := s.notify(ctx, p, fmt.Sprintf("Your credentials check is due on %s", d.Due.Format("2 January 2006")),
+		fmt.Sprintf("Your %s profile needs a fresh credentials check by %s (in %d days). After that date it leaves search until it is re-verified.\n\nSubmit up-to-date evidence here: %s/dashboard/verification", s.SiteName, d.Due.Format("2 January 2006"), days, s.BaseURL))
+	return sent, false, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/errs"
+	"github.com/confide-org/confide/internal/httpx"
 )
 
 type authPage struct {
@@ -38,7 +40,7 @@ func (h *Handler) showSignUp(w http.ResponseWriter, r *http.Request) error {
 // createAccount answers the same way whether or not the address already
 // has an account.
 func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request) error {
-	if err := h.limit(h.limits.signupIP, h.clientIP(r)); err != nil {
+	if err := h.limit(r.Context(), h.limits.signupIP, ipKey(h.clientIP(r))); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -103,21 +105,30 @@ func homeFor(u *account.User) string {
 }
 
 // createSession signs in. Every failure gets the same message, and an
-// unknown address costs the same hashing time as a known one.
+// unknown address costs the same hashing time as a known one. Failed
+// tries are counted by the account service, which slows the addresses
+// that keep failing; the attempt limit here only bounds the hashing one
+// address can ask for.
 func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) error {
-	if err := h.limit(h.limits.signinIP, h.clientIP(r)); err != nil {
+	source := ipKey(h.clientIP(r))
+	if err := h.limit(r.Context(), h.limits.signinIP, source); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	email, _ := account.NormalizeEmail(r.PostForm.Get("email"))
-	if err := h.limit(h.limits.signinAccount, email); err != nil {
-		return err
-	}
 	page := authPage{layout: h.layout(r, "Sign in", "signin"), Form: formState{Values: url.Values{"email": {r.PostForm.Get("email")}}}, Next: safeNext(r.PostForm.Get("next"))}
-	u, err := h.Accounts.SignIn(r.Context(), email, r.PostForm.Get("password"))
+	u, err := h.Accounts.SignIn(r.Context(), email, r.PostForm.Get("password"), source)
+	var limited *errs.LimitError
 	switch {
+	case errors.As(err, &limited):
+		// The form again, with what was typed: waiting is all it takes.
+		page.Form.add("email", "There have been too many failed attempts to sign in from this network. Wait "+waitText(limited.RetryAfter)+
+			" and try again, or reset your password. The account has not been locked: the right password from elsewhere still works.")
+		page.Title = "Error: Sign in"
+		httpx.SetRetryAfter(w.Header(), err)
+		return h.render(w, r, http.StatusTooManyRequests, "signin", page)
 	case errors.Is(err, account.ErrBadCredentials):
 		page.Form.add("email", "Enter the email address and password of your account. If you have forgotten your password, reset it.")
 		page.Title = "Error: Sign in"
@@ -157,7 +168,7 @@ func (h *Handler) showReset(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) requestReset(w http.ResponseWriter, r *http.Request) error {
-	if err := h.limit(h.limits.resetIP, h.clientIP(r)); err != nil {
+	if err := h.limit(r.Context(), h.limits.resetIP, ipKey(h.clientIP(r))); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -200,7 +211,7 @@ func (h *Handler) showSetup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) setNewPassword(w http.ResponseWriter, r *http.Request, p account.Purpose) error {
-	if err := h.limit(h.limits.resetIP, h.clientIP(r)); err != nil {
+	if err := h.limit(r.Context(), h.limits.resetIP, ipKey(h.clientIP(r))); err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
@@ -334,11 +345,11 @@ func (h *Handler) confirmEmailChange(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	_, err := h.Accounts.ConfirmEmailChange(r.Context(), r.PostForm.Get("token"))
-	var fe *account.FormError
+	_, taken := errs.FieldsOf(err)
 	switch {
 	case errors.Is(err, account.ErrTokenInvalid):
 		return h.notice(w, r, http.StatusBadRequest, "This link has expired or was already used", tagLink{"Your account", "/account"})
-	case errors.As(err, &fe):
+	case taken:
 		return h.notice(w, r, http.StatusConflict, "That address belongs to another account", tagLink{"Your account", "/account"})
 	case err != nil:
 		return err
@@ -360,7 +371,7 @@ type mailView struct {
 // Only visitors on this machine see it: the emails hold sign-in links.
 func (h *Handler) showMailbox(w http.ResponseWriter, r *http.Request) error {
 	if ip := net.ParseIP(h.clientIP(r)); ip == nil || !ip.IsLoopback() {
-		return errPageNotFound
+		return errs.NotFound
 	}
 	page := mailboxPage{layout: h.layout(r, "Demo mailbox", "")}
 	msgs := h.Mailbox.Messages()

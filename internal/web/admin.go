@@ -3,11 +3,13 @@ package web
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net/http"
 	"strconv"
 
 	"github.com/confide-org/confide/internal/account"
 	"github.com/confide-org/confide/internal/audit"
+	"github.com/confide-org/confide/internal/errs"
 )
 
 type usersPage struct {
@@ -59,7 +61,9 @@ func (h *Handler) showUser(w http.ResponseWriter, r *http.Request) error {
 	return h.render(w, r, http.StatusOK, "user", page)
 }
 
-// changeRoles makes the account's roles exactly those ticked.
+// changeRoles makes the account's roles exactly those ticked. Each change
+// ends the account's sessions; an admin changing their own roles stays
+// signed in here, on a new session id.
 func (h *Handler) changeRoles(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
@@ -68,29 +72,34 @@ func (h *Handler) changeRoles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	want := map[account.Role]bool{}
+	var want []account.Role
 	for _, v := range r.PostForm["role"] {
 		role, ok := account.ParseRole(v)
 		if !ok {
-			return errBadForm
+			return errs.Invalid
 		}
-		want[role] = true
+		want = append(want, role)
 	}
 	actor := currentUser(r.Context()).ID
-	for _, role := range account.Roles {
-		if want[role] == page.Account.Has(role) {
-			continue
-		}
-		if err := fromErr(&page.Form, h.Accounts.SetRole(r.Context(), actor, page.Account.ID, role, want[role]), nil); err != nil {
-			return err
-		}
+	if err := fromErr(&page.Form, h.Accounts.SetRoles(r.Context(), actor, page.Account.ID, want), nil); err != nil {
+		return err
 	}
 	if len(page.Form.Errors) > 0 {
+		// Refused: nothing was applied, so no session ended either.
 		page, _ = h.userPage(r, page.Form)
 		page.Title = "Error: " + page.Title
 		return h.render(w, r, http.StatusBadRequest, "user", page)
 	}
-	h.flash(r.Context(), "Roles updated.")
+	if actor == page.Account.ID {
+		if err := h.keepSession(r.Context(), actor); err != nil {
+			return err
+		}
+	}
+	msg := "Roles updated. The account has been signed out everywhere and will see the change when it signs in again."
+	if actor == page.Account.ID {
+		msg = "Your roles have been updated. Your other devices have been signed out."
+	}
+	h.flash(r.Context(), msg)
 	http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(page.Account.ID, 10), http.StatusSeeOther)
 	return nil
 }
@@ -101,8 +110,7 @@ func (h *Handler) setDisabled(w http.ResponseWriter, r *http.Request, disabled b
 		return err
 	}
 	err = h.Accounts.SetDisabled(r.Context(), currentUser(r.Context()).ID, id, disabled)
-	var fe *account.FormError
-	if errors.As(err, &fe) {
+	if _, ok := errs.FieldsOf(err); ok {
 		page, perr := h.userPage(r, formState{})
 		if perr != nil {
 			return perr
@@ -133,7 +141,9 @@ type auditPage struct {
 	layout
 	Entries []audit.Entry
 	Checked int
-	Broken  string
+	// Anchored is the entry this server last anchored (0: no anchor yet).
+	Anchored int64
+	Broken   string
 }
 
 func (h *Handler) showAudit(w http.ResponseWriter, r *http.Request) error {
@@ -142,7 +152,11 @@ func (h *Handler) showAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page := auditPage{layout: h.layout(r, "Audit log", "staff"), Entries: entries}
-	n, err := audit.Verify(context.WithoutCancel(r.Context()), h.Records)
+	anchor, err := audit.ReadAnchor(h.AuditAnchor)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	head, err := h.Audit.Verify(context.WithoutCancel(r.Context()), anchor)
 	var broken *audit.BrokenLinkError
 	switch {
 	case errors.As(err, &broken):
@@ -150,6 +164,9 @@ func (h *Handler) showAudit(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	page.Checked = n
+	page.Checked = int(head.Seq)
+	if anchor != nil {
+		page.Anchored = anchor.Seq
+	}
 	return h.render(w, r, http.StatusOK, "audit", page)
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/markup"
 	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
@@ -56,12 +56,15 @@ type articlePage struct {
 	LastReviewed  time.Time
 	NextDue       time.Time
 	Overdue       bool
-	Contents      []markup.Heading
-	Body          template.HTML
-	FAQs          []faqView
-	Sources       []content.Source
-	Funding       string
-	Panel         []personView
+	// EditorsTold: the editors have been emailed about the overdue
+	// review (the page says so only then).
+	EditorsTold bool
+	Contents    []markup.Heading
+	Body        template.HTML
+	FAQs        []faqView
+	Sources     []content.Source
+	Funding     string
+	Panel       []personView
 	// Find a therapist block.
 	Term, TermLabel, TermParam string
 	TherapistCount             int
@@ -116,6 +119,13 @@ func (h *Handler) articleView(r *http.Request, a *content.Article, rev *content.
 		LastUpdated: a.UpdatedAt, LastReviewed: rev.ReviewedAt, NextDue: rev.NextReviewDue,
 		Overdue:  !rev.NextReviewDue.IsZero() && !now.Before(rev.NextReviewDue.AddDate(0, 0, 1)),
 		Contents: markup.Headings(body), Body: body, Sources: rev.Sources, Funding: rev.Funding, Sample: h.Config.Demo}
+	if page.Overdue {
+		told, err := h.Editorial.EditorsTold(ctx, a, rev)
+		if err != nil {
+			return page, err
+		}
+		page.EditorsTold = told
+	}
 	page.Section, page.SectionURL = sectionOf(a.Kind)
 	page.Description = rev.Summary
 	if page.LastUpdated.IsZero() {
@@ -152,13 +162,11 @@ func (h *Handler) articleView(r *http.Request, a *content.Article, rev *content.
 func (h *Handler) showArticle(kind content.Kind) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		a, err := h.Content.ArticleBySlug(r.Context(), kind, r.PathValue("slug"))
-		if errors.Is(err, content.ErrNotFound) {
-			return errPageNotFound
-		} else if err != nil {
+		if err != nil {
 			return err
 		}
 		if !a.IsPublic() {
-			return errPageNotFound
+			return errs.NotFound
 		}
 		page, err := h.articleView(r, a, a.Live, h.Now())
 		if err != nil {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/confide-org/confide/internal/audit"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/taxonomy"
 	"github.com/confide-org/confide/internal/verify"
 )
@@ -91,6 +91,13 @@ func (h *Handler) showDashboard(w http.ResponseWriter, r *http.Request) error {
 			page.Todo = append(page.Todo, todo{"Submit up-to-date evidence so a verifier can check you again.", tagLink{"Submit evidence", "/dashboard/verification"}})
 		} else {
 			page.State = "Verified on " + formatDate(v.VerifiedAt) + ". Next check due " + formatDate(v.NextCheckDue) + "."
+			if v.Rechecking() {
+				page.State = "Re-verification needed: on " + formatDate(v.DetailsChangedAt) + " you changed details a verifier had checked." +
+					" Your public profile shows the details verified on " + formatDate(v.VerifiedAt) + ", marked \"details changed, re-checking\", until a verifier approves the new ones."
+				if page.Request != nil && page.Request.Status == verify.StatusPending && page.Request.Name != p.DisplayName {
+					page.State += " Waiting to be checked: your new name, " + page.Request.Name + "."
+				}
+			}
 			if v.NextCheckDue.Sub(now) < 30*24*time.Hour {
 				page.DueSoon = true
 				page.Todo = append(page.Todo, todo{"Your next credentials check is due on " + formatDate(v.NextCheckDue) + ". Submit up-to-date evidence before then to stay in search.", tagLink{"Submit evidence", "/dashboard/verification"}})
@@ -99,7 +106,7 @@ func (h *Handler) showDashboard(w http.ResponseWriter, r *http.Request) error {
 	case directory.Pending:
 		page.State = "Waiting for a verifier to check your evidence. This usually takes a few working days."
 	case directory.Expired:
-		page.State = "Your last check has expired, so your profile is out of search."
+		page.State = "Your last check has expired, or your professional body's member list no longer shows your membership as current, so your profile is out of search."
 		page.Todo = append(page.Todo, todo{"Submit up-to-date evidence to be re-verified.", tagLink{"Submit evidence", "/dashboard/verification"}})
 	case directory.Suspended:
 		page.State = "Your profile has been suspended by our staff and is out of search. We will have written to you about why."
@@ -158,12 +165,19 @@ var profileFieldIDs = map[string]string{
 	"locations[0].postcode": "postcode_1", "locations[1].postcode": "postcode_2", "locations[2].postcode": "postcode_3",
 }
 
+// profileFieldOrder is the profile form's fields in page order, for its
+// error summary.
+var profileFieldOrder = []string{"display_name", "slug", "headline", "statement", "approaches", "issues", "client_groups", "formats",
+	"postcode_1", "postcode_2", "postcode_3", "languages", "fee_min", "fee_max", "availability", "gender", "contact_email",
+	"website", "phone", "public_email"}
+
 // valuesOf fills a form from a stored profile.
 func (h *Handler) valuesOf(p *directory.Profile) url.Values {
 	v := url.Values{
 		"display_name": {p.DisplayName}, "headline": {p.Headline}, "statement": {p.Statement}, "gender": {p.Gender},
 		"contact_email": {p.ContactEmail}, "approach": p.Approaches, "issue": p.Issues, "client": p.ClientGroups,
 		"availability": {string(p.Availability)},
+		"website":      {p.PublicContact.Website}, "phone": {p.PublicContact.Phone}, "public_email": {p.PublicContact.Email},
 	}
 	for _, f := range p.Formats {
 		if f != taxonomy.FormatInPerson {
@@ -266,6 +280,11 @@ func (h *Handler) editProfile(w http.ResponseWriter, r *http.Request) error {
 	f := formState{Values: url.Values{"contact_email": {currentUser(r.Context()).Email}, "languages": {"English"}, "availability": {"accepting"}}}
 	if p != nil {
 		f.Values = h.valuesOf(p)
+		name, err := h.Verify.WantedName(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		f.Values.Set("display_name", name)
 	}
 	return h.render(w, r, http.StatusOK, "profile-form", h.profileFormPage(r, f, p == nil))
 }
@@ -290,6 +309,7 @@ func (h *Handler) saveProfile(w http.ResponseWriter, r *http.Request) error {
 	form := r.PostForm
 	p.DisplayName, p.Headline, p.Statement = form.Get("display_name"), form.Get("headline"), form.Get("statement")
 	p.Gender, p.ContactEmail = form.Get("gender"), form.Get("contact_email")
+	p.PublicContact = directory.PublicContact{Website: form.Get("website"), Phone: form.Get("phone"), Email: form.Get("public_email")}
 	p.Approaches, p.Issues, p.ClientGroups = form["approach"], form["issue"], form["client"]
 	p.Formats = form["format"]
 	p.Languages = nil
@@ -321,22 +341,24 @@ func (h *Handler) saveProfile(w http.ResponseWriter, r *http.Request) error {
 		p.Locations = append(p.Locations, directory.Location{Postcode: pc,
 			Wheelchair: form.Get("wheelchair_"+n) == "yes", Evenings: form.Get("evenings_"+n) == "yes", Weekends: form.Get("weekends_"+n) == "yes"})
 	}
+	var edited verify.Edited
 	if len(f.Errors) == 0 {
-		if stored == nil {
-			err = h.Directory.Create(r.Context(), p)
-		} else {
-			err = h.Directory.Update(r.Context(), p)
-		}
+		edited, err = h.Verify.Edit(r.Context(), stored, p)
 		if err := fromErr(&f, err, profileFieldIDs); err != nil {
 			return err
 		}
 	}
 	if len(f.Errors) > 0 {
+		f.inPageOrder(profileFieldOrder)
 		page := h.profileFormPage(r, f, stored == nil)
 		page.Title = "Error: " + page.Title
 		return h.render(w, r, http.StatusBadRequest, "profile-form", page)
 	}
-	h.flash(r.Context(), "Your profile has been saved.")
+	if edited.NameHeld {
+		h.flash(r.Context(), "Your profile has been saved. A verifier will check your new name on your professional body's register; until then your public profile shows the name we verified, marked \"details changed, re-checking\".")
+	} else {
+		h.flash(r.Context(), "Your profile has been saved.")
+	}
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 	return nil
 }
@@ -352,26 +374,22 @@ func (h *Handler) previewProfile(w http.ResponseWriter, r *http.Request) error {
 	return h.render(w, r, http.StatusOK, "therapist", page)
 }
 
-// changeOwn loads the therapist's profile, applies fn and saves it.
+// changeOwn loads the therapist's profile, applies fn and saves it with
+// an audit entry named action ("profile.edit" when empty).
 func (h *Handler) changeOwn(w http.ResponseWriter, r *http.Request, action, flash string, fn func(p *directory.Profile)) error {
-	p, err := h.existingProfile(w, r)
-	if p == nil {
+	stored, err := h.existingProfile(w, r)
+	if stored == nil {
 		return err
 	}
+	p := stored.Clone()
 	fn(p)
-	if err := h.Directory.Update(r.Context(), p); err != nil {
-		var ve *directory.ValidationError
-		if errors.As(err, &ve) {
-			h.flash(r.Context(), "Your profile needs attention before this can be done: "+ve.Fields[0].Message)
+	if err := h.Verify.Change(r.Context(), stored, p, action); err != nil {
+		if fe, ok := errs.FieldsOf(err); ok && len(fe) > 0 {
+			h.flash(r.Context(), "Your profile needs attention before this can be done: "+fe[fe.Names()[0]])
 			http.Redirect(w, r, "/dashboard/profile", http.StatusSeeOther)
 			return nil
 		}
 		return err
-	}
-	if action != "" {
-		if err := h.Verify.Audit.Record(r.Context(), action, audit.Profile(p.ID)); err != nil {
-			h.Log.ErrorContext(r.Context(), "audit", "err", err)
-		}
 	}
 	h.flash(r.Context(), flash)
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
@@ -399,7 +417,7 @@ func (h *Handler) confirmAvailability(w http.ResponseWriter, r *http.Request) er
 	switch a {
 	case directory.Accepting, directory.Waitlist, directory.Full:
 	default:
-		return errBadForm
+		return errs.Invalid
 	}
 	return h.changeOwn(w, r, "", "Thank you: your availability is confirmed as of today.", func(p *directory.Profile) {
 		p.Availability, p.AvailabilityConfirmedAt = a, h.Now().UTC()

@@ -144,11 +144,7 @@ func (h *Handler) loadArticle(r *http.Request) (*content.Article, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := h.Content.ArticleByID(r.Context(), id)
-	if errors.Is(err, content.ErrNotFound) {
-		return nil, errPageNotFound
-	}
-	return a, err
+	return h.Content.ArticleByID(r.Context(), id)
 }
 
 func (h *Handler) editArticle(w http.ResponseWriter, r *http.Request) error {
@@ -224,8 +220,6 @@ func (h *Handler) articleAction(w http.ResponseWriter, r *http.Request, done str
 		}
 		page.Title = "Error: " + page.Title
 		return h.render(w, r, http.StatusBadRequest, "article-form", page)
-	case errors.Is(err, content.ErrConflict):
-		return errConflictState
 	case err != nil:
 		return err
 	}
@@ -233,8 +227,6 @@ func (h *Handler) articleAction(w http.ResponseWriter, r *http.Request, done str
 	http.Redirect(w, r, "/staff/articles/"+strconv.FormatInt(a.ID, 10), http.StatusSeeOther)
 	return nil
 }
-
-var errConflictState = errors.New("the article is not in a state that allows this")
 
 func (h *Handler) submitArticle(w http.ResponseWriter, r *http.Request) error {
 	return h.articleAction(w, r, "Sent to the expert panel for review.", func(a *content.Article) error {
@@ -360,7 +352,7 @@ func (h *Handler) listContributors(w http.ResponseWriter, r *http.Request) error
 	if id, err := strconv.ParseInt(r.URL.Query().Get("edit"), 10, 64); err == nil {
 		c, err := h.Content.ContributorByID(r.Context(), id)
 		if err != nil {
-			return errPageNotFound
+			return err
 		}
 		page.Editing = c
 		page.Form.Values = url.Values{"name": {c.Name}, "credentials": {c.Credentials}, "bio": {c.Bio}}
@@ -386,7 +378,7 @@ func (h *Handler) saveContributor(w http.ResponseWriter, r *http.Request) error 
 	if id, err := strconv.ParseInt(r.PostForm.Get("id"), 10, 64); err == nil && id > 0 {
 		existing, err := h.Content.ContributorByID(r.Context(), id)
 		if err != nil {
-			return errPageNotFound
+			return err
 		}
 		c = existing
 	}

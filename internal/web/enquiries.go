@@ -8,12 +8,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/confide-org/confide/internal/audit"
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/enquiry"
+	"github.com/confide-org/confide/internal/errs"
+	"github.com/confide-org/confide/internal/httpx"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
@@ -81,11 +84,11 @@ var enquiryIDs = map[string]string{"name": "enquiry-name", "email": "enquiry-ema
 	"format": "enquiry-format", "consent": "enquiry-consent", "form": "enquiry-message"}
 
 // sendEnquiry stores an enquiry and only then tells the sender it was
-// sent. Limits get a plain 429 page; nothing is ever silently dropped.
+// sent. Anything that stops it (a limit, a form already used, a field to
+// fix) shows the profile again with everything typed still in the form
+// and says plainly that the message has not been sent: nothing is ever
+// silently dropped.
 func (h *Handler) sendEnquiry(w http.ResponseWriter, r *http.Request) error {
-	if err := h.limit(h.limits.enquiryIP, ipKey(h.clientIP(r))); err != nil {
-		return err
-	}
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
@@ -95,45 +98,108 @@ func (h *Handler) sendEnquiry(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	form := r.PostForm
+	if err := h.limit(r.Context(), h.limits.enquiryIP, ipKey(h.clientIP(r))); err != nil {
+		var le *errs.LimitError
+		if !errors.As(err, &le) {
+			return err
+		}
+		httpx.SetRetryAfter(w.Header(), err)
+		return h.enquiryAgain(w, r, p, http.StatusTooManyRequests, "form",
+			"Several messages have been sent from this network in the last hour, which is our limit. Your message has not been sent: it is still in the box below. Please try again in "+waitText(le.RetryAfter)+".")
+	}
 	e, err := h.Enquiries.Submit(r.Context(), enquiry.Submission{ProfileID: p.ID, Token: form.Get("token"), Honeypot: form.Get("website"),
 		Consent: form.Get("consent"), Content: enquiry.Content{Name: form.Get("name"), Email: form.Get("email"), Phone: form.Get("phone"),
 			Message: form.Get("message"), Format: form.Get("format")}})
-	var le *enquiry.LimitError
+	var le *errs.LimitError
 	switch {
 	case errors.As(err, &le):
-		w.Header().Set("Retry-After", fmt.Sprint(int(le.RetryAfter.Seconds())))
-		msg := "This therapist has received a lot of enquiries today, so we are not sending more until tomorrow. Your message has not been sent. You could write to another therapist, or try again tomorrow."
+		msg := "This therapist has received a lot of enquiries today, so we are not sending more until tomorrow. Your message has not been sent: it is still in the box below. You could copy it to another therapist, or try again tomorrow."
 		if le.Limit == "sender" {
-			msg = "You have sent several enquiries today from this email address, which is our daily limit. Your message has not been sent. Please try again tomorrow."
+			msg = "You have sent several enquiries today from this email address, which is our daily limit. Your message has not been sent: it is still in the box below. Please try again tomorrow."
 		}
-		h.renderError(w, r, http.StatusTooManyRequests, "Your message has not been sent", msg)
-		return nil
+		httpx.SetRetryAfter(w.Header(), err)
+		return h.enquiryAgain(w, r, p, http.StatusTooManyRequests, "form", msg)
+	case errors.Is(err, enquiry.ErrFormUsed):
+		return h.enquiryAgain(w, r, p, http.StatusConflict, "form",
+			"This form was already used to send a message, so your new message has not been sent. It is still in the box below: check it and send it again.")
 	case errors.Is(err, enquiry.ErrSpam):
-		h.renderError(w, r, http.StatusBadRequest, "Your message has not been sent",
-			"Our spam check stopped it: the form was sent too quickly or was incomplete. Go back, wait a few seconds and send it again. Nothing you wrote has been stored.")
-		return nil
-	case errors.Is(err, enquiry.ErrClosed):
-		return fmt.Errorf("profile %d: %w", p.ID, directory.ErrNotFound)
+		// Most often a person who typed fast or pasted a message: give
+		// them the form back, filled in, with a fresh token, rather than
+		// a page that sends them back to retype it.
+		return h.enquiryAgain(w, r, p, http.StatusBadRequest, "form",
+			"Please check your message and send it again. Our spam check stopped it because the form was sent very quickly, so it has not been sent yet: everything you wrote is still in the form below.")
 	case err != nil:
-		f := formState{Values: url.Values{"name": {form.Get("name")}, "email": {form.Get("email")}, "phone": {form.Get("phone")},
-			"message": {form.Get("message")}, "format": {form.Get("format")}, "consent": {form.Get("consent")}}}
-		if ferr := fromErr(&f, err, enquiryIDs); ferr != nil {
-			return ferr
+		// A profile closed to enquiries (enquiry.ErrClosed) is not found;
+		// only field errors come back to the form.
+		if _, ok := errs.FieldsOf(err); !ok {
+			return err
 		}
-		var fe enquiry.FieldErrors
-		errors.As(err, &fe)
-		page := h.therapistView(r, p, now)
-		page.JSONLD = h.profileJSONLD(p)
-		page.Title = "Error: " + page.Title
-		token := form.Get("token")
-		if _, ok := enquiry.ParseToken(h.Enquiries.Keys, token); !ok || fe["form"] != "" {
-			token = ""
-		}
-		page.Enquiry = h.enquiryFormFor(r.Context(), p, f, token)
-		return h.render(w, r, http.StatusBadRequest, "therapist", page)
+		return h.enquiryAgain(w, r, p, http.StatusBadRequest, "", err)
 	}
+	h.rememberSent(w, r, e.Reference())
 	http.Redirect(w, r, "/enquiries/sent?ref="+url.QueryEscape(e.Reference())+"&to="+url.QueryEscape(p.Slug), http.StatusSeeOther)
 	return nil
+}
+
+// enquiryAgain shows the profile with the enquiry form as it was sent and
+// the problem: either field errors (problem is an error) or one message
+// about the whole form. The form gets a fresh token unless the problem is
+// only with fields and the token is still good, so a form that was used
+// or refused can be sent again.
+func (h *Handler) enquiryAgain(w http.ResponseWriter, r *http.Request, p *directory.Profile, status int, id string, problem any) error {
+	form := r.PostForm
+	f := formState{Values: url.Values{"name": {form.Get("name")}, "email": {form.Get("email")}, "phone": {form.Get("phone")},
+		"message": {form.Get("message")}, "format": {form.Get("format")}, "consent": {form.Get("consent")}}}
+	token := ""
+	switch pr := problem.(type) {
+	case error:
+		if ferr := fromErr(&f, pr, enquiryIDs); ferr != nil {
+			return ferr
+		}
+		fe, _ := errs.FieldsOf(pr)
+		if _, ok := enquiry.ParseToken(h.Enquiries.Keys, form.Get("token")); ok && fe["form"] == "" {
+			token = form.Get("token")
+		}
+	case string:
+		f.add(enquiryIDs[id], pr)
+	}
+	page := h.therapistView(r, p, h.Now())
+	page.JSONLD = h.profileJSONLD(p)
+	page.Title = "Error: " + page.Title
+	page.Enquiry = h.enquiryFormFor(r.Context(), p, f, token)
+	return h.render(w, r, status, "therapist", page)
+}
+
+// sentCookie remembers, signed, the references of the last few enquiries
+// sent from this browser, so the "sent" page shows only for them: a
+// reference in a link proves nothing.
+const sentCookie = "confide_sent"
+
+// rememberSent adds ref to this browser's sent references.
+func (h *Handler) rememberSent(w http.ResponseWriter, r *http.Request, ref string) {
+	refs := []string{ref}
+	for _, old := range h.sentRefs(r) {
+		if old != ref && len(refs) < 5 {
+			refs = append(refs, old)
+		}
+	}
+	v := strings.Join(refs, "~")
+	http.SetCookie(w, &http.Cookie{Name: sentCookie, Value: v + "." + h.Enquiries.Keys.Sign("sent", v), Path: "/enquiries/sent",
+		MaxAge: 24 * 60 * 60, HttpOnly: true, Secure: h.Sessions.Cookie.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+// sentRefs returns the references this browser sent, if its cookie is
+// genuine.
+func (h *Handler) sentRefs(r *http.Request) []string {
+	c, err := r.Cookie(sentCookie)
+	if err != nil {
+		return nil
+	}
+	i := strings.LastIndexByte(c.Value, '.')
+	if i < 0 || !h.Enquiries.Keys.Verify("sent", c.Value[:i], c.Value[i+1:]) {
+		return nil
+	}
+	return strings.Split(c.Value[:i], "~")
 }
 
 type sentPage struct {
@@ -141,15 +207,18 @@ type sentPage struct {
 	Reference, Therapist, Slug string
 }
 
+// showEnquirySent confirms an enquiry to the browser that sent it; to
+// anyone else the page is not there.
 func (h *Handler) showEnquirySent(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	page := sentPage{layout: h.layout(r, "Your enquiry has been sent", ""), Reference: q.Get("ref")}
-	if len(page.Reference) > 20 {
-		return errBadForm
+	if page.Reference == "" || !slices.Contains(h.sentRefs(r), page.Reference) {
+		return fmt.Errorf("no enquiry %q sent from this browser: %w", page.Reference, errs.NotFound)
 	}
 	if p, err := directory.PublicBySlug(r.Context(), h.Profiles, q.Get("to"), h.Now()); err == nil {
 		page.Therapist, page.Slug = p.DisplayName, p.Slug
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	return h.render(w, r, http.StatusOK, "enquiry-sent", page)
 }
 
@@ -227,16 +296,12 @@ func (h *Handler) showEnquiry(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if p == nil {
-		return errPageNotFound
+		return errs.NotFound
 	}
 	e, err := h.Enquiries.Read(r.Context(), p.ID, r.PathValue("id"))
-	if errors.Is(err, enquiry.ErrNotFound) {
-		return errPageNotFound
-	} else if errors.Is(err, enquiry.ErrOpen) {
-		h.Log.ErrorContext(r.Context(), "enquiry cannot be decrypted", "enquiry", r.PathValue("id"), "request_id", audit.ActorFrom(r.Context()).RequestID)
-		h.renderError(w, r, http.StatusInternalServerError, "This enquiry cannot be opened",
+	if errors.Is(err, enquiry.ErrOpen) {
+		return explain(err, "This enquiry cannot be opened",
 			"Its stored copy failed its integrity check, so we will not show something that may have been altered. The problem has been logged for our operators.")
-		return nil
 	} else if err != nil {
 		return err
 	}
@@ -255,11 +320,9 @@ func (h *Handler) setEnquiryStatus(st enquiry.Status, done string) handlerFunc {
 			return err
 		}
 		if p == nil {
-			return errPageNotFound
+			return errs.NotFound
 		}
-		if err := h.Enquiries.SetStatus(r.Context(), p.ID, r.PathValue("id"), st); errors.Is(err, enquiry.ErrNotFound) {
-			return errPageNotFound
-		} else if err != nil {
+		if err := h.Enquiries.SetStatus(r.Context(), p.ID, r.PathValue("id"), st); err != nil {
 			return err
 		}
 		h.flash(r.Context(), done)

@@ -1,15 +1,12 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 
-	"github.com/confide-org/confide/internal/account"
-	"github.com/confide-org/confide/internal/directory"
-	"github.com/confide-org/confide/internal/fields"
+	"github.com/confide-org/confide/internal/errs"
 )
 
 // maxFormBytes bounds a form body; the longest (a profile) is well under.
@@ -53,33 +50,38 @@ func (f *formState) add(id, msg string) {
 	}
 }
 
+// inPageOrder lists the problems in the order their fields appear on the
+// page, ids, as the error summary should; field errors have no order of
+// their own. Ids not listed keep their place after the others.
+func (f *formState) inPageOrder(ids []string) {
+	rank := func(id string) int {
+		if i := slices.Index(ids, id); i >= 0 {
+			return i
+		}
+		return len(ids)
+	}
+	slices.SortStableFunc(f.Errors, func(a, b fieldMsg) int { return rank(a.ID) - rank(b.ID) })
+}
+
 // parseForm reads a POST body of at most maxFormBytes.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		return errBadForm
+		return errs.Invalid
 	}
 	return nil
 }
 
-// fromErr turns a domain validation error into form messages, mapping
-// domain field names to form field ids; other errors come back as they
-// are.
+// fromErr turns the field errors a domain returned (errs.Fields, kind
+// Invalid) into form messages, mapping domain field names to form field
+// ids, in a stable (sorted) order; other errors come back as they are.
 func fromErr(f *formState, err error, ids map[string]string) error {
-	var fe *account.FormError
-	var ve *directory.ValidationError
-	var fs fields.Errors
-	switch {
-	case errors.As(err, &fs):
-		addFields(f, fs, ids)
-	case errors.As(err, &fe):
-		addFields(f, fe.Fields, ids)
-	case errors.As(err, &ve):
-		for _, e := range ve.Fields {
-			f.add(mapID(e.Field, ids), e.Message)
-		}
-	default:
+	fe, ok := errs.FieldsOf(err)
+	if !ok {
 		return err
+	}
+	for _, k := range fe.Names() {
+		f.add(mapID(k, ids), fe[k])
 	}
 	return nil
 }
@@ -94,16 +96,4 @@ func mapID(field string, ids map[string]string) string {
 		}
 	}
 	return strings.NewReplacer(".", "-", "[", "-", "]", "").Replace(field)
-}
-
-// addFields adds field messages in a stable (sorted) order.
-func addFields(f *formState, fields map[string]string, ids map[string]string) {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		f.add(mapID(k, ids), fields[k])
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/confide-org/confide/internal/content"
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
@@ -46,7 +47,10 @@ func (h *Handler) showHome(w http.ResponseWriter, r *http.Request) error {
 type termsPage struct {
 	layout
 	Heading, Intro, Param string
-	Terms                 []term
+	// Find is the start of each term's "find a therapist" link ("Find a
+	// therapist who offers"), the heading linking to the term's article.
+	Find  string
+	Terms []term
 }
 
 // withArticles links each term to its article, where one is published.
@@ -67,7 +71,7 @@ func (h *Handler) listTherapies(w http.ResponseWriter, r *http.Request) error {
 	res := h.everything()
 	page := termsPage{layout: h.layout(r, "Types of therapy", "therapies"), Heading: "Types of therapy",
 		Intro: "The main approaches to counselling and psychotherapy, and how many verified therapists offer each.",
-		Param: "/search?approach=", Terms: h.terms(taxonomy.Approach, res.Facets[search.FacetApproach])}
+		Param: "/search?approach=", Find: "Find a therapist who offers", Terms: h.terms(taxonomy.Approach, res.Facets[search.FacetApproach])}
 	var err error
 	if page.Terms, err = h.withArticles(r, content.KindTherapy, page.Terms); err != nil {
 		return err
@@ -79,7 +83,7 @@ func (h *Handler) listIssues(w http.ResponseWriter, r *http.Request) error {
 	res := h.everything()
 	page := termsPage{layout: h.layout(r, "What therapy can help with", "issues"), Heading: "What therapy can help with",
 		Intro: "Issues people bring to therapy, and how many verified therapists work with each.",
-		Param: "/search?issue=", Terms: h.terms(taxonomy.Issue, res.Facets[search.FacetIssue])}
+		Param: "/search?issue=", Find: "Find a therapist who works with", Terms: h.terms(taxonomy.Issue, res.Facets[search.FacetIssue])}
 	var err error
 	if page.Terms, err = h.withArticles(r, content.KindIssue, page.Terms); err != nil {
 		return err
@@ -99,7 +103,7 @@ func (h *Handler) showAbout(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) showNotFound(w http.ResponseWriter, r *http.Request) error {
-	return errPageNotFound
+	return errs.NotFound
 }
 
 // staticHandler serves the embedded stylesheet and any other assets with a

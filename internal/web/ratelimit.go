@@ -1,88 +1,58 @@
 package web
 
 import (
-	"math"
-	"strconv"
-	"sync"
+	"context"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/confide-org/confide/internal/errs"
 )
 
 // limiter allows n events per window for each key, refilling steadily, so
 // someone over the limit is slowed down rather than locked out: one more
-// attempt becomes possible every window/n.
+// attempt becomes possible every window/n. The buckets live in the
+// database (RateLimits), so every replica counts against the same limit.
 type limiter struct {
-	mu    sync.Mutex
-	every rate.Limit
-	burst int
-	keys  map[string]*rate.Limiter
+	name   string
+	n      int
+	window time.Duration
 }
 
-const maxLimiterKeys = 50_000
-
-func newLimiter(n int, window time.Duration) *limiter {
-	return &limiter{every: rate.Limit(float64(n) / window.Seconds()), burst: n, keys: make(map[string]*rate.Limiter)}
-}
-
-// allow takes one event for key at now; when over the limit it returns
-// how long until the next event would be allowed.
-func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.keys[key]
-	if !ok {
-		if len(l.keys) >= maxLimiterKeys {
-			l.prune(now)
-		}
-		lim = rate.NewLimiter(l.every, l.burst)
-		l.keys[key] = lim
-	}
-	res := lim.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return false, d
-	}
-	return true, 0
-}
-
-// prune forgets keys whose bucket has refilled: they hold no state.
-func (l *limiter) prune(now time.Time) {
-	for k, lim := range l.keys {
-		if lim.TokensAt(now) >= float64(l.burst) {
-			delete(l.keys, k)
-		}
-	}
+func newLimiter(name string, n int, window time.Duration) *limiter {
+	return &limiter{name: name, n: n, window: window}
 }
 
 // limits are the site's rate limits on actions that guess or send email.
 type limits struct {
-	signinIP, signinAccount, signupIP, resetIP *limiter
-	enquiryIP                                  *limiter
+	signinIP, signupIP, resetIP *limiter
+	enquiryIP                   *limiter
 }
 
 func newLimits() *limits {
 	return &limits{
-		signinIP:      newLimiter(10, time.Minute),
-		signinAccount: newLimiter(25, time.Hour),
-		signupIP:      newLimiter(5, 30*time.Minute),
-		resetIP:       newLimiter(5, 30*time.Minute),
-		enquiryIP:     newLimiter(5, time.Hour),
+		// Attempts, not failures: it bounds the password hashing one
+		// address can ask for; failures are counted by account.Service.
+		signinIP:  newLimiter("signin-ip", 30, time.Minute),
+		signupIP:  newLimiter("signup-ip", 5, 30*time.Minute),
+		resetIP:   newLimiter("reset-ip", 5, 30*time.Minute),
+		enquiryIP: newLimiter("enquiry-ip", 5, time.Hour),
 	}
 }
 
-// tooManyError carries how long to wait.
-type tooManyError struct{ retryAfter time.Duration }
-
-func (e *tooManyError) Error() string { return "rate limited" }
-
-func (e *tooManyError) seconds() string {
-	return strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds())))
+// RateLimits keeps the token buckets behind the site's rate limits; the
+// store implements it, shared by every replica.
+type RateLimits interface {
+	TakeToken(ctx context.Context, key string, burst int, window time.Duration, now time.Time) (ok bool, wait time.Duration, err error)
 }
 
-func (h *Handler) limit(l *limiter, key string) error {
-	if ok, wait := l.allow(key, h.Now()); !ok {
-		return &tooManyError{retryAfter: wait}
+// limit takes one event for key from l, or returns a rate-limited error
+// that names the limit and says how long to wait.
+func (h *Handler) limit(ctx context.Context, l *limiter, key string) error {
+	ok, wait, err := h.RateLimits.TakeToken(ctx, l.name+"\x00"+key, l.n, l.window, h.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &errs.LimitError{Limit: l.name, RetryAfter: wait}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/confide-org/confide/internal/account"
 	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/enquiry"
+	"github.com/confide-org/confide/internal/httpx"
 )
 
 // route is one page of the site and who may use it.
@@ -32,6 +33,13 @@ func (h *Handler) routes() []route {
 		{"GET /therapies", public, h.listTherapies},
 		{"GET /issues", public, h.listIssues},
 		{"GET /about", public, h.showAbout},
+		// guided.go
+		{"GET /find/guided", public, h.showGuided},
+		{"POST /find/guided", public, h.postGuided},
+		{"GET /find/guided/help", public, h.showGuidedHelp},
+		{"GET /find/guided/how", public, h.showGuidedHow},
+		// maps.go
+		{"GET /maps/districts/{file}", public, h.showDistrictMap},
 	}
 	if h.Content != nil {
 		rs = append(rs,
@@ -98,6 +106,24 @@ func (h *Handler) routes() []route {
 		route{"POST /admin/users/{id}/enable", admin, h.enableUser},
 		route{"GET /admin/audit", admin, h.showAudit},
 	)
+	if h.Photos != nil {
+		rs = append(rs,
+			// photos.go
+			route{"GET /photos/{id}/{file}", public, h.showPhoto},
+			route{"GET /dashboard/photo", therapist, h.editPhoto},
+			route{"POST /dashboard/photo", therapist, h.uploadPhoto},
+			route{"POST /dashboard/photo/remove", therapist, h.removePhoto},
+			route{"GET /staff/photos", verifier, h.listPhotos},
+			route{"POST /staff/photos/{id}", verifier, h.decidePhoto},
+		)
+	}
+	if h.Import != nil {
+		rs = append(rs,
+			// imports.go
+			route{"GET /admin/import", admin, h.showImport},
+			route{"POST /admin/import", admin, h.runImport},
+		)
+	}
 	if h.Enquiries != nil {
 		rs = append(rs,
 			// enquiries.go
@@ -148,8 +174,9 @@ func (h *Handler) Routes() []Route {
 	return out
 }
 
-// Register adds the pages' routes to mux.
-func (h *Handler) Register(mux *http.ServeMux) {
+// Register adds the pages' routes to mux (an *http.ServeMux, or an
+// httpx.Mux that labels request metrics by route).
+func (h *Handler) Register(mux httpx.Router) {
 	for _, rt := range h.routes() {
 		var handler http.Handler = h.serve(h.guard(rt.access, rt.fn))
 		if h.Sessions != nil {

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
@@ -19,8 +20,11 @@ import (
 type option struct {
 	Param, Value, Label, InputID string
 	// Count is the facet count, or -1 to show none.
-	Count    int
-	Selected bool
+	Count int
+	// CountNote says what the count covers when it is not the search's
+	// area: "across the UK" for remote formats near a place.
+	CountNote string
+	Selected  bool
 }
 
 type selectBox struct {
@@ -40,12 +44,36 @@ type link struct{ Text, URL string }
 type resultCard struct {
 	Name, Headline, URL string
 	Verified            string
-	Distance, Where     string
-	Formats, Fees       string
-	Availability        string
-	Fresh               bool
-	Approaches, Issues  []string
+	// Rechecking says the therapist changed details a verifier checks;
+	// the card shows the checked ones.
+	Rechecking      bool
+	Distance, Where string
+	Formats, Fees   string
+	Availability    string
+	Fresh           bool
+	// Matches are the asked issues and approaches this therapist offers,
+	// said in words ("Matches: anxiety, psychodynamic therapy") so that
+	// what was searched for is on the card whatever else is cut.
+	Matches            []string
+	Approaches, Issues cardList
 }
+
+// cardList is a card's short list: the entries matching the search first
+// (Matched), then others up to the card's limit, then how many are left
+// out ("+5 more").
+type cardList struct {
+	Matched, Others []string
+	More            int
+}
+
+// Empty says there is nothing to list.
+func (l cardList) Empty() bool { return len(l.Matched)+len(l.Others) == 0 }
+
+// Card list limits: a card stays short; the profile has the rest.
+const (
+	cardApproaches = 3
+	cardIssues     = 4
+)
 
 type noResults struct {
 	Reason string
@@ -70,6 +98,8 @@ type searchPage struct {
 	Radii       []option
 	Sorts       []option
 	Sort        string
+	// Order is the one-line "why this order" note.
+	Order       string
 	Summary     string
 	Results     []resultCard
 	Page, Pages int
@@ -77,6 +107,11 @@ type searchPage struct {
 	NextURL     string
 	NoResults   noResults
 	Groups      []filterGroup
+	// Active counts the filters in use, for the "Filters (3 active)"
+	// disclosure that folds them on phones; FiltersOpen unfolds it (a
+	// filter has an error to show).
+	Active      int
+	FiltersOpen bool
 }
 
 // radiusChoices are offered in miles, sent in kilometres.
@@ -106,22 +141,20 @@ func (h *Handler) showSearch(w http.ResponseWriter, r *http.Request) error {
 	status := http.StatusOK
 	var res search.Result
 	if err != nil {
-		pe, ok := search.AsParamErrors(err)
+		fe, ok := errs.FieldsOf(err)
 		if !ok {
 			return err
 		}
 		status = http.StatusBadRequest
 		page.Title = "Error: Find a therapist"
-		for _, e := range pe {
-			page.Errors = append(page.Errors, errorItem{Field: fieldID(e.Param), Message: e.Message})
-			page.FieldError[e.Param] = e.Message
-			if e.Param == "near" {
-				for _, s := range e.Suggestions {
-					alt := cloneValues(v)
-					alt.Set("near", s)
-					page.Suggestions = append(page.Suggestions, link{Text: s, URL: "/search?" + alt.Encode()})
-				}
-			}
+		for _, param := range search.ParamOrder(fe) {
+			page.Errors = append(page.Errors, errorItem{Field: fieldID(param), Message: fe[param]})
+			page.FieldError[param] = fe[param]
+		}
+		for _, s := range search.SuggestionsFor(err, "near") {
+			alt := cloneValues(v)
+			alt.Set("near", s)
+			page.Suggestions = append(page.Suggestions, link{Text: s, URL: "/search?" + alt.Encode()})
 		}
 		for _, p := range []string{"lat", "lon"} {
 			if page.FieldError["near"] == "" && page.FieldError[p] != "" {
@@ -143,7 +176,18 @@ func (h *Handler) showSearch(w http.ResponseWriter, r *http.Request) error {
 	}
 	page.Radii = radiusOptions(v.Get("radius_km"))
 	page.Sorts = sortOptions(q, v.Get("sort"))
-	page.Groups = h.filterGroups(v, res.Facets, page.FieldError)
+	page.Groups = h.filterGroups(v, res.Facets, page.FieldError, err == nil && q.Point != nil)
+	for _, g := range page.Groups {
+		page.FiltersOpen = page.FiltersOpen || g.Error != ""
+		for _, o := range g.Options {
+			if o.Selected {
+				page.Active++
+			}
+		}
+		if g.Select != nil && !g.Select.Options[0].Selected {
+			page.Active++
+		}
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	return h.render(w, r, status, "search", page)
 }
@@ -176,6 +220,7 @@ func cloneValues(v url.Values) url.Values {
 
 func (h *Handler) fillResults(page *searchPage, q search.Query, res search.Result, now time.Time) {
 	page.Sort = res.Sort
+	page.Order = h.orderNote(q)
 	page.Summary = h.summary(q, res.Total)
 	page.Page = q.Page
 	page.Pages = (res.Total + q.PerPage - 1) / q.PerPage
@@ -193,8 +238,13 @@ func (h *Handler) fillResults(page *searchPage, q search.Query, res search.Resul
 	if q.Page < page.Pages {
 		page.NextURL = pageURL(q.Page + 1)
 	}
+	// A profile opened from here carries the search, so that "Back to
+	// results" returns to exactly this page.
+	from := q.Values().Encode()
 	for _, hit := range res.Hits {
-		page.Results = append(page.Results, h.card(hit, q, now))
+		rc := h.card(hit, q, now)
+		rc.URL += "?" + url.Values{"from": {from}}.Encode()
+		page.Results = append(page.Results, rc)
 	}
 	if res.Total == 0 {
 		page.NoResults = h.noResults(q)
@@ -211,14 +261,16 @@ func (h *Handler) card(hit search.Hit, q search.Query, now time.Time) resultCard
 		Availability: availabilityText(c.Availability, c.ConfirmedAt, now),
 		Fresh:        directory.ConfirmedRecently(c.ConfirmedAt, now),
 	}
-	if q.Near != "" {
-		rc.URL += "?" + url.Values{"near": {q.Near}}.Encode()
-	}
 	body := c.Membership.Body
 	if b, ok := h.Tax.Body(body); ok {
 		body = b.Abbreviation
 	}
-	rc.Verified = fmt.Sprintf("Verified: %s, checked %s", body, formatDate(c.VerifiedAt))
+	checked := c.Membership.CheckedAt
+	if checked.IsZero() {
+		checked = c.VerifiedAt
+	}
+	rc.Verified = fmt.Sprintf("Verified: %s, checked %s", body, formatDate(checked))
+	rc.Rechecking = c.Rechecking
 	if hit.HasDistance {
 		rc.Distance = formatDistance(hit.DistanceKm)
 	}
@@ -228,13 +280,71 @@ func (h *Handler) card(hit search.Hit, q search.Query, now time.Time) resultCard
 		formats = append(formats, h.Tax.Label(taxonomy.Format, f))
 	}
 	rc.Formats = strings.Join(formats, ", ")
-	for _, s := range c.Approaches[:min(3, len(c.Approaches))] {
-		rc.Approaches = append(rc.Approaches, h.Tax.Label(taxonomy.Approach, s))
-	}
-	for _, s := range c.Issues[:min(4, len(c.Issues))] {
-		rc.Issues = append(rc.Issues, h.Tax.Label(taxonomy.Issue, s))
+	rc.Approaches = h.cardList(taxonomy.Approach, c.Approaches, q.Approaches, cardApproaches)
+	rc.Issues = h.cardList(taxonomy.Issue, c.Issues, q.Issues, cardIssues)
+	for _, l := range []cardList{rc.Issues, rc.Approaches} {
+		for _, m := range l.Matched {
+			rc.Matches = append(rc.Matches, lowerFirst(m))
+		}
 	}
 	return rc
+}
+
+// cardList lists the labels of have, those in asked first (all of them,
+// whatever the limit), then the others up to limit entries in all.
+func (h *Handler) cardList(kind taxonomy.Kind, have, asked []string, limit int) cardList {
+	var l cardList
+	for _, s := range have {
+		if slices.Contains(asked, s) {
+			l.Matched = append(l.Matched, h.Tax.Label(kind, s))
+		}
+	}
+	for _, s := range have {
+		if slices.Contains(asked, s) {
+			continue
+		}
+		if len(l.Matched)+len(l.Others) < limit {
+			l.Others = append(l.Others, h.Tax.Label(kind, s))
+		} else {
+			l.More++
+		}
+	}
+	return l
+}
+
+// orderNote says in one line why the results come in their order.
+func (h *Handler) orderNote(q search.Query) string {
+	const ties = "ties take turns, changing daily."
+	switch q.Sort {
+	case search.SortDistance:
+		return "Nearest first; " + ties
+	case search.SortFee:
+		return "Lowest fee first; " + ties
+	case search.SortRelevance:
+		return "Best match for your keywords first; " + ties
+	case search.SortRecommended:
+		var parts []string
+		if len(q.Approaches) > 0 {
+			parts = append(parts, "the approaches you chose")
+		}
+		if !q.Terms.Empty() {
+			parts = append(parts, "your keywords")
+		}
+		if q.Point != nil {
+			parts = append(parts, "distance")
+		}
+		parts = append(parts, "recently confirmed availability")
+		return "Recommended: weighs " + joinComma(parts) + "; " + ties
+	}
+	return "Without a location or keywords, therapists are shown in an order that changes every day, so that nobody is always at the top."
+}
+
+// joinComma joins with commas and a final "then".
+func joinComma(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + ", then " + items[len(items)-1]
 }
 
 // whereText names the practice areas, never a street: "Leeds (LS1)".
@@ -346,8 +456,22 @@ func radiusOptions(current string) []option {
 	return out
 }
 
+// sortOptions lists the orders a visitor may choose. The first is the
+// default: recommended with a place or keywords, otherwise the day's
+// rotation (with recommended offered as well).
 func sortOptions(q search.Query, current string) []option {
+	def := search.SortRotation
+	if q.Point != nil || !q.Terms.Empty() {
+		def = search.SortRecommended
+	}
+	if current == def {
+		current = ""
+	}
 	out := []option{{Value: "", Label: "Recommended", Selected: current == ""}}
+	if def == search.SortRotation {
+		out[0].Label = "Changes every day"
+		out = append(out, option{Value: search.SortRecommended, Label: "Recommended", Selected: current == search.SortRecommended})
+	}
 	if q.Point != nil || current == search.SortDistance {
 		out = append(out, option{Value: search.SortDistance, Label: "Nearest first", Selected: current == search.SortDistance})
 	}
@@ -361,7 +485,11 @@ func sortOptions(q search.Query, current string) []option {
 // filterGroups builds the filter form: every group in a fixed order, each
 // option with its facet count. Options nobody offers are left out unless
 // selected, so the lists stay short.
-func (h *Handler) filterGroups(v url.Values, facets map[string][]search.FacetCount, fieldErr map[string]string) []filterGroup {
+//
+// Near a place, the online and phone counts are national (a remote
+// therapist is in range wherever they live), so those counts say "across
+// the UK" (local).
+func (h *Handler) filterGroups(v url.Values, facets map[string][]search.FacetCount, fieldErr map[string]string, local bool) []filterGroup {
 	selected := func(param string) map[string]bool {
 		m := map[string]bool{}
 		for _, s := range v[param] {
@@ -387,7 +515,11 @@ func (h *Handler) filterGroups(v url.Values, facets map[string][]search.FacetCou
 			if facets != nil && !has && !sel[t.Slug] {
 				continue
 			}
-			g.Options = append(g.Options, option{Param: param, Value: t.Slug, Label: t.Label, InputID: "f-" + param + "-" + t.Slug, Count: n, Selected: sel[t.Slug]})
+			o := option{Param: param, Value: t.Slug, Label: t.Label, InputID: "f-" + param + "-" + t.Slug, Count: n, Selected: sel[t.Slug]}
+			if local && n >= 0 && facet == search.FacetFormat && (t.Slug == taxonomy.FormatOnline || t.Slug == taxonomy.FormatPhone) {
+				o.CountNote = "across the UK"
+			}
+			g.Options = append(g.Options, o)
 			g.Open = g.Open || sel[t.Slug]
 		}
 		g.Open = g.Open || g.Error != ""

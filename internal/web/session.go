@@ -13,6 +13,7 @@ import (
 
 	"github.com/confide-org/confide/internal/account"
 	"github.com/confide-org/confide/internal/audit"
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/httpx"
 )
 
@@ -117,6 +118,26 @@ func (h *Handler) startSession(ctx context.Context, u *account.User) error {
 	return nil
 }
 
+// keepSession follows a change an account made to itself that ended all
+// of its sessions without a new sign-in (an admin changing their own
+// roles): this session goes on, on a fresh id carrying the new epoch,
+// with the deadline it had, so the change cannot stretch its lifetime.
+func (h *Handler) keepSession(ctx context.Context, userID int64) error {
+	u, err := h.Accounts.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.SessionEpoch == h.Sessions.GetInt64(ctx, sessEpoch) {
+		return nil
+	}
+	deadline := h.Sessions.Deadline(ctx)
+	if err := h.startSession(ctx, u); err != nil {
+		return err
+	}
+	h.Sessions.SetDeadline(ctx, deadline)
+	return nil
+}
+
 // flash leaves a one-line confirmation for the next page.
 func (h *Handler) flash(ctx context.Context, msg string) { h.Sessions.Put(ctx, sessFlash, msg) }
 
@@ -168,8 +189,6 @@ func (a access) allows(u *account.User) bool {
 	return false
 }
 
-var errForbidden = errors.New("forbidden")
-
 // guard enforces a: anonymous visitors are sent to sign in (and brought
 // back afterwards), signed-in accounts without the role get 403.
 func (h *Handler) guard(a access, next handlerFunc) handlerFunc {
@@ -187,7 +206,7 @@ func (h *Handler) guard(a access, next handlerFunc) handlerFunc {
 			return nil
 		}
 		if !a.allows(u) {
-			return errForbidden
+			return errs.Forbidden
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		return next(w, r)
@@ -196,8 +215,27 @@ func (h *Handler) guard(a access, next handlerFunc) handlerFunc {
 
 // safeNext returns a local path to go to after sign-in, never another site.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if !localPath(next) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	// Browsers forgive a lot (a tab or newline is dropped, a backslash is
+	// a slash, %2F may be decoded by a proxy), so the decoded path must
+	// pass the same test.
+	if p, err := url.PathUnescape(u.EscapedPath()); err != nil || !localPath(p) {
 		return ""
 	}
 	return next
+}
+
+// localPath accepts "/…" but not "//…", with no backslash and no control
+// character anywhere.
+func localPath(s string) bool {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.Contains(s, "\\") {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) })
 }

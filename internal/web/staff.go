@@ -1,35 +1,77 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/confide-org/confide/internal/account"
+	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/verify"
 )
 
 type staffHome struct {
 	layout
-	Pending int
+	// Pending is the verification queue's length, Reviews the articles
+	// sent for review.
+	Pending, Reviews int
 }
 
 func (h *Handler) showStaffHome(w http.ResponseWriter, r *http.Request) error {
 	page := staffHome{layout: h.layout(r, "Staff", "staff")}
-	if currentUser(r.Context()).Has(account.Verifier) {
-		reqs, err := h.Records.Requests(r.Context(), verify.StatusPending, 1000)
+	u := currentUser(r.Context())
+	if u.Has(account.Verifier) {
+		if h.Counts != nil {
+			n, err := h.Counts.CountPendingRequests(r.Context())
+			if err != nil {
+				return err
+			}
+			page.Pending = n
+		} else {
+			reqs, err := h.Records.Requests(r.Context(), verify.StatusPending, 1000)
+			if err != nil {
+				return err
+			}
+			page.Pending = len(reqs)
+		}
+	}
+	if h.Counts != nil && (u.Has(account.Editor) || u.Has(account.Reviewer)) {
+		n, err := h.Counts.CountArticles(r.Context(), content.InReview)
 		if err != nil {
 			return err
 		}
-		page.Pending = len(reqs)
+		page.Reviews = n
 	}
 	return h.render(w, r, http.StatusOK, "staff", page)
 }
 
 type queueItem struct {
 	verify.Request
-	Name string
+	// Name is the name the profile shows; NewName the one the request
+	// asks the verifier to find instead, if it differs.
+	Name, NewName string
+	// What says in a few words what the request asks: a first check, a
+	// renewal, a new membership, or which checked details it changes.
+	What string
+}
+
+// requestSummary is the queue's few words on what r asks of a verifier.
+func requestSummary(p *directory.Profile, r *verify.Request) string {
+	if _, ok := verify.LastChecked(p, r.Body); !ok {
+		return "First check"
+	}
+	if changes := verify.HeldChanges(p, r); len(changes) > 0 {
+		return "Changed: " + strings.Join(changes, ", ")
+	}
+	if _, held := p.MembershipOf(r.Body); !held {
+		return "New membership"
+	}
+	return "Renewal"
 }
 
 type queuePage struct {
@@ -46,7 +88,10 @@ func (h *Handler) listVerifications(w http.ResponseWriter, r *http.Request) erro
 	for _, req := range reqs {
 		item := queueItem{Request: req}
 		if p, err := h.Records.ProfileByID(r.Context(), req.ProfileID); err == nil {
-			item.Name = p.DisplayName
+			item.Name, item.What = p.DisplayName, requestSummary(p, &req)
+			if req.Name != "" && req.Name != p.DisplayName {
+				item.NewName = req.Name
+			}
 		}
 		page.Items = append(page.Items, item)
 	}
@@ -56,7 +101,7 @@ func (h *Handler) listVerifications(w http.ResponseWriter, r *http.Request) erro
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, errPageNotFound
+		return 0, errs.NotFound
 	}
 	return id, nil
 }
@@ -69,6 +114,62 @@ type verificationPage struct {
 	Link     string
 	Form     formState
 	Own      bool
+	// CheckName is the name to look for on the register.
+	CheckName string
+	// What and Diff set what was last verified beside what the request
+	// asks to be checked; Diff is empty for a first check.
+	What string
+	Diff []diffRow
+}
+
+// diffRow is one checked detail, as last verified and as requested:
+// Changed when the request changes it, New when it adds it (a membership
+// of a body the profile does not list yet).
+type diffRow struct {
+	Label, Before, After string
+	Changed, New         bool
+}
+
+// detailsDiff lines up the details last checked for p with those in r.
+func (h *Handler) detailsDiff(p *directory.Profile, r *verify.Request) []diffRow {
+	before, ok := verify.LastChecked(p, r.Body)
+	if !ok {
+		return nil
+	}
+	after := r.Details()
+	if after.Name == "" {
+		after.Name = p.DisplayName
+	}
+	body := func(slug string) string {
+		if reg, ok := h.Verify.Registers.Get(slug); ok {
+			return reg.Name
+		}
+		return slug
+	}
+	date := func(t time.Time) string {
+		if t.IsZero() {
+			return "Not recorded"
+		}
+		return formatDate(t)
+	}
+	rows := []diffRow{
+		{Label: "Name", Before: before.Name, After: after.Name},
+		{Label: "Professional body", Before: body(before.Body), After: body(after.Body)},
+		{Label: "Membership number", Before: before.Number, After: after.Number},
+		{Label: "Level", Before: before.Level, After: after.Level},
+		{Label: "Insurer", Before: before.Insurer, After: after.Insurer},
+		{Label: "Insurance ends", Before: date(before.InsuranceUntil), After: date(after.InsuranceUntil)},
+	}
+	for i := range rows {
+		rows[i].Changed = rows[i].Before != rows[i].After
+	}
+	if before.Body == "" { // a body the profile does not list: an addition
+		for i := range rows[1:4] {
+			m := &rows[1+i]
+			m.Before, m.Changed, m.New = "", false, true
+		}
+	}
+	return rows
 }
 
 func (h *Handler) verificationPage(r *http.Request, f formState) (verificationPage, error) {
@@ -85,7 +186,8 @@ func (h *Handler) verificationPage(r *http.Request, f formState) (verificationPa
 		return verificationPage{}, err
 	}
 	page := verificationPage{layout: h.layout(r, "Check "+p.DisplayName, "staff"), Request: req, Profile: p, Form: f,
-		Own: p.OwnerID != 0 && p.OwnerID == currentUser(r.Context()).ID}
+		Own: p.OwnerID != 0 && p.OwnerID == currentUser(r.Context()).ID, CheckName: cmp.Or(req.Name, p.DisplayName),
+		What: requestSummary(p, req), Diff: h.detailsDiff(p, req)}
 	if reg, ok := h.Verify.Registers.Get(req.Body); ok {
 		page.Register, page.Link = reg, reg.Link(req.Number)
 	}
@@ -111,7 +213,7 @@ func (h *Handler) decideVerification(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	if page.Own {
-		return errForbidden
+		return errs.Forbidden
 	}
 	err = h.Verify.Decide(r.Context(), currentUser(r.Context()).ID, page.Request.ID, verify.Decision(r.PostForm.Get("decision")), r.PostForm.Get("reason"))
 	if err := fromErr(&page.Form, err, nil); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/geo"
+	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
@@ -16,19 +17,28 @@ type tagLink struct{ Label, URL string }
 
 type membershipView struct {
 	BodyName, RegisterURL, Number, Level string
+	// CheckedAt is when a verifier last found the membership on the
+	// register; each membership has its own.
+	CheckedAt time.Time
 }
 
 type locationView struct {
 	Area, District, Distance, Access string
+	// MapURL and MapAlt show the district's schematic map, when the
+	// gazetteer can draw one.
+	MapURL, MapAlt string
 }
 
 type therapistPage struct {
 	layout
+	// Photo is the therapist's photo, or nil (initials are shown).
+	Photo *photoView
 	directory.Verification
 	Name, FirstName, Headline string
 	Statement                 template.HTML
 	Approaches, Issues        []tagLink
 	Memberships               []membershipView
+	Insurance                 directory.Insurance
 	Availability, Fees        string
 	Fresh                     bool
 	Formats, Clients          []string
@@ -36,7 +46,13 @@ type therapistPage struct {
 	Gender                    string
 	Locations                 []locationView
 	From                      string
-	BackURL                   string
+	// BackURL is the search this profile was reached from ("/search"
+	// when none); FromResults says there was one, for "Back to results".
+	BackURL     string
+	FromResults bool
+	// FromQuery is the results page's query string, carried by the
+	// enquiry form so that a refused enquiry still leads back.
+	FromQuery string
 	// Preview is the therapist's own view of an unpublished or
 	// unverified profile; Verified says whether to show the badge.
 	Preview, Verified bool
@@ -45,6 +61,9 @@ type therapistPage struct {
 	// Enquiry is the "send an enquiry" form.
 	Enquiry enquiryForm
 	Slug    string
+	// Contact is what the therapist published besides the form
+	// (templates/partials/contact.html).
+	Contact contactView
 }
 
 func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
@@ -73,6 +92,9 @@ func (h *Handler) therapistView(r *http.Request, p *directory.Profile, now time.
 		Fees:         formatFees(p.FeeMinPence, p.FeeMaxPence, p.Concessions),
 		Gender:       p.Gender,
 		BackURL:      "/search",
+		Photo:        h.photoOf(r.Context(), p.ID, 160),
+		Insurance:    p.Insurance,
+		Contact:      publicContact(p.PublicContact, firstName(p.DisplayName), h.Config.SiteName),
 	}
 	page.Description = p.Headline
 	for _, s := range p.Approaches {
@@ -82,7 +104,7 @@ func (h *Handler) therapistView(r *http.Request, p *directory.Profile, now time.
 		page.Issues = append(page.Issues, tagLink{h.Tax.Label(taxonomy.Issue, s), "/search?issue=" + url.QueryEscape(s)})
 	}
 	for _, m := range p.Memberships {
-		mv := membershipView{BodyName: m.Body, Number: m.Number, Level: m.Level}
+		mv := membershipView{BodyName: m.Body, Number: m.Number, Level: m.Level, CheckedAt: m.CheckedAt}
 		if b, ok := h.Tax.Body(m.Body); ok {
 			mv.BodyName, mv.RegisterURL = b.Name+" ("+b.Abbreviation+")", b.RegisterURL
 		}
@@ -103,21 +125,58 @@ func (h *Handler) therapistView(r *http.Request, p *directory.Profile, now time.
 		page.Languages = append(page.Languages, h.Tax.LanguageName(l))
 	}
 	var from *geo.Location
-	if near := r.URL.Query().Get("near"); near != "" {
+	near := r.URL.Query().Get("near")
+	if back, ok := h.resultsURL(r.URL.Query(), now); ok {
+		page.BackURL, page.FromResults, page.FromQuery = back.String(), true, r.URL.Query().Get("from")
+		near = back.Query().Get("near")
+	} else if near != "" {
+		page.BackURL = "/search?" + url.Values{"near": {near}}.Encode()
+	}
+	if near != "" {
 		if loc, err := h.Gaz.Resolve(near); err == nil {
 			from = &loc
 			page.From = loc.Label
-			page.BackURL = "/search?" + url.Values{"near": {near}}.Encode()
 		}
 	}
 	for _, l := range p.Locations {
 		lv := locationView{Area: l.Area, District: l.Outcode, Access: accessText(l)}
+		if m, err := h.Gaz.DistrictMap(l.Outcode); err == nil {
+			lv.MapURL, lv.MapAlt = "/maps/districts/"+url.PathEscape(m.Outcode)+".svg", districtMapAlt(m)
+		}
 		if from != nil {
 			lv.Distance = formatDistance(geo.HaversineKm(from.Point, geo.Point{Lat: l.Lat, Lon: l.Lon}))
 		}
 		page.Locations = append(page.Locations, lv)
 	}
 	return page
+}
+
+// maxFromLen bounds the search a profile link carries.
+const maxFromLen = 4000
+
+// resultsURL is the search results page a profile was opened from, read
+// from its "from" parameter (the results page's query string). It is
+// only ever a /search URL on this site, never an open redirect: the path
+// is fixed, only search parameters are kept, and the search must parse.
+func (h *Handler) resultsURL(v url.Values, now time.Time) (*url.URL, bool) {
+	raw, ok := v["from"]
+	if !ok || len(raw) != 1 || len(raw[0]) > maxFromLen {
+		return nil, false
+	}
+	vals, err := url.ParseQuery(raw[0])
+	if err != nil {
+		return nil, false
+	}
+	kept := url.Values{}
+	for _, p := range search.Params {
+		if vs, ok := vals[p]; ok {
+			kept[p] = vs
+		}
+	}
+	if _, err := h.Parser.Parse(kept, now); err != nil {
+		return nil, false
+	}
+	return &url.URL{Path: "/search", RawQuery: kept.Encode()}, true
 }
 
 func firstName(name string) string {

@@ -18,7 +18,7 @@ func newServer(t *testing.T) (*httptest.Server, *testworld.World) {
 	w := testworld.New(t, 600)
 	h, err := web.New(web.Deps{
 		Config: web.Config{SiteName: "Confide", CrisisLines: []string{"In an emergency call 999.", "Samaritans: 116 123 (free, 24 hours)."}, Demo: true},
-		Log:    w.Log, Parser: w.Parser, Index: w.Index, Profiles: w.DB, Tax: w.Tax, Gaz: w.Gaz, Markup: w.Markup, Now: w.Clock,
+		Log:    w.Log, Parser: w.Parser, Index: w.Index, Profiles: w.DB, Tax: w.Tax, Gaz: w.Gaz, Markup: w.Markup, Now: w.Clock, RateLimits: w.DB,
 	})
 	if err != nil {
 		t.Fatal(err)
