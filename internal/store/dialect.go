@@ -57,6 +57,10 @@ type dialect struct {
 	// migrationLocker serialises migrations of replicas that start
 	// together; nil where the engine has one writer anyway.
 	migrationLocker func() (lock.SessionLocker, error)
+	// cacheStmts makes a write transaction prepare each statement once
+	// (store.go, Tx.cached). pgx already caches prepared statements per
+	// connection, so PostgreSQL needs no second cache.
+	cacheStmts bool
 }
 
 // Keys of the transaction-scoped advisory locks (PostgreSQL). Each guards
@@ -79,6 +83,7 @@ var sqliteDialect = dialect{
 	migrations: "migrations/sqlite",
 	rebind:     func(q string) string { return q },
 	readTx:     &sql.TxOptions{ReadOnly: true},
+	cacheStmts: true,
 	isUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		if errors.As(err, &e) {
