@@ -38,6 +38,8 @@ type config struct {
 	// accounts, mail and verification
 	BaseURL         string
 	TrustProxy      bool
+	// CountSuggestions turns on anonymous counts of guided suggestions.
+	CountSuggestions bool
 	SMTPHost        string
 	SMTPPort        int
 	SMTPTLS         string
@@ -164,6 +166,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.OutboxLease, "outbox-lease", time.Minute, "how long a replica may take to send one email before another replica may try it (at least 2s)")
 	fs.IntVar(&c.PerTherapistDay, "enquiries-per-therapist-day", 20, "most enquiries one therapist receives in 24 hours")
 	fs.IntVar(&c.PerSenderDay, "enquiries-per-sender-day", 3, "most enquiries one email address sends in 24 hours")
+	fs.BoolVar(&c.CountSuggestions, "count-suggestions", false, "count how often each approach is suggested by the guided path, as the metric confide_guided_suggestions_total (anonymous totals per approach, never answers or people)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "take the client address from the last X-Forwarded-For entry (only behind your own proxy)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", time.Hour, "sign out after this long without activity")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", 12*time.Hour, "sign out this long after signing in, however active")
@@ -368,7 +371,8 @@ func usage(fs *flag.FlagSet, w io.Writer, synopsis string) func() {
 // appConfig groups the serve settings the way internal/app takes them.
 func (c config) appConfig() app.Config {
 	return app.Config{
-		Site:   app.SiteConfig{Name: c.SiteName, CrisisLines: splitLines(c.CrisisLines), BaseURL: c.BaseURL, Demo: c.Demo, DemoTherapists: c.DemoTherapists},
+		Site: app.SiteConfig{Name: c.SiteName, CrisisLines: splitLines(c.CrisisLines), BaseURL: c.BaseURL, Demo: c.Demo, DemoTherapists: c.DemoTherapists,
+			CountSuggestions: c.CountSuggestions},
 		Server: app.ServerConfig{Addr: c.Addr, TrustProxy: c.TrustProxy, ShutdownTimeout: c.ShutdownTimeout, MetricsAddr: c.MetricsAddr, MetricsToken: c.MetricsToken},
 		Store:  app.StoreConfig{DSN: c.storeDSN()},
 		Mail: app.MailConfig{SMTPHost: c.SMTPHost, SMTPPort: c.SMTPPort, SMTPTLS: c.SMTPTLS, SMTPUsername: c.SMTPUsername, SMTPPassword: c.SMTPPassword,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -57,6 +58,22 @@ func TestGuidedPrivacy(t *testing.T) {
 	// A person then follows a suggestion's search: only its filters travel.
 	if res := c.get("/search?approach=cbt&issue=ocd&format=online"); res.status != http.StatusOK {
 		t.Fatalf("search: %d", res.status)
+	}
+	// The same answers through the API: refused for the place, then
+	// answered without it.
+	for body, want := range map[string]int{
+		`{"issues":["ocd"],"who":"couple","wants":["past"],"near":"` + canary + `"}`:                                                                                                              http.StatusBadRequest,
+		`{"issues":["ocd","sexual-issues"],"issue_other":true,"who":"couple","wants":["past","tools"],"length":"short","formats":["online"],"max_fee_gbp":45,"concessions":true,"language":"cy"}`: http.StatusOK,
+	} {
+		res, err := http.Post(h.srv.URL+"/api/v1/guided", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != want || strings.Contains(string(b), canary) {
+			t.Fatalf("POST /api/v1/guided: %d (want %d) %s", res.StatusCode, want, b)
+		}
 	}
 	h.app.Accounts.Wait()
 

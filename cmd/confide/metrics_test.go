@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -329,6 +331,48 @@ func TestMetricsFlags(t *testing.T) {
 			code := run(context.Background(), tc.args, func(k string) string { return tc.env[k] }, strings.NewReader(""), &out, &out)
 			if code != 2 || !strings.Contains(out.String(), tc.want) {
 				t.Fatalf("exit %d, output %q; want 2 and %q", code, out.String(), tc.want)
+			}
+		})
+	}
+}
+
+// TestSuggestionCounts: with --count-suggestions the guided path's
+// suggestions, from the result page and the API, are counted per
+// approach and nothing else; without it nothing is counted.
+func TestSuggestionCounts(t *testing.T) {
+	t.Parallel()
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprintf("counts %v", on), func(t *testing.T) {
+			h := newHarness(t, 30, func(c *config) { c.MetricsToken = testMetricsToken; c.CountSuggestions = on })
+			c := h.client()
+			if res := c.post("/find/guided", url.Values{"step": {"check"}, "go": {"results"}, "want": {"past"}}); res.status != http.StatusOK {
+				t.Fatalf("results page: %d", res.status)
+			}
+			res, err := http.Post(h.srv.URL+"/api/v1/guided", "application/json", strings.NewReader(`{"wants":["past"]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			fams := scrapeMetrics(t, h.srv.URL+"/metrics")
+			n, _ := metricValue(fams, "confide_guided_suggestions_total", "approach", "psychodynamic")
+			var labels []string
+			if f := fams["confide_guided_suggestions_total"]; f != nil {
+				for _, m := range f.GetMetric() {
+					for _, l := range m.GetLabel() {
+						labels = append(labels, l.GetName())
+					}
+				}
+			}
+			switch {
+			case on && n != 2:
+				t.Fatalf("psychodynamic suggested twice, counted %v", n)
+			case !on && len(labels) > 0:
+				t.Fatalf("counted with counts off: %v", labels)
+			}
+			for _, l := range labels {
+				if l != "approach" {
+					t.Errorf("a suggestion count carries the label %q: only the approach may be kept", l)
+				}
 			}
 		})
 	}

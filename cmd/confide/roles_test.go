@@ -145,6 +145,7 @@ var allowedBy = map[string][]string{
 	"GET /api/v1/therapists/{slug}": everyone,
 	"GET /api/v1/taxonomy":          everyone,
 	"GET /api/v1/places":            everyone,
+	"POST /api/v1/guided":           everyone,
 	"GET /api/openapi.json":         everyone,
 	"GET /healthz":                  everyone,
 	"/api/":                         everyone,

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/geo"
+	"github.com/confide-org/confide/internal/guided"
 	"github.com/confide-org/confide/internal/httpx"
 	"github.com/confide-org/confide/internal/markup"
 	"github.com/confide-org/confide/internal/search"
@@ -44,6 +46,16 @@ type Deps struct {
 	Gaz      *geo.Gazetteer
 	Markup   *markup.Renderer
 	Now      func() time.Time
+	// Rules is the guided path's rule set in force, for POST
+	// /api/v1/guided (nil: that endpoint answers 404). Articles gives
+	// its suggestions their article links, and CrisisLines are the
+	// site's crisis lines, as on every page.
+	Rules       *guided.Rules
+	Articles    Articles
+	CrisisLines []string
+	// Counter, when the operator turned anonymous suggestion counts on,
+	// counts each suggestion made; nil otherwise.
+	Counter SuggestionCounter
 }
 
 // Handler serves the JSON API.
@@ -68,7 +80,7 @@ func New(d Deps) *Handler {
 
 // Version is the version of the /api/v1 description: it changes when the
 // interface does.
-const Version = "1.1.0"
+const Version = "1.2.0"
 
 // handlerFunc is an API handler that returns its error instead of writing
 // it; serve turns errors into JSON responses in one place.
@@ -112,6 +124,9 @@ func problem(err error) (int, errorDetail) {
 	case errs.RateLimited:
 		return status, errorDetail{Code: "rate_limited", Message: "Too many requests. Wait as long as the Retry-After header says, then try again."}
 	case errs.Unavailable:
+		if r := (*refusal)(nil); errors.As(err, &r) {
+			return status, errorDetail{Code: "rules_unavailable", Message: r.text}
+		}
 		return status, errorDetail{Code: "unavailable", Message: "This is not available just now. Please try again in a few minutes."}
 	}
 	return status, errorDetail{Code: "internal_error", Message: "Something went wrong on our side. Please try again."}

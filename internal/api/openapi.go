@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/confide-org/confide/internal/guided"
 	"net/http"
 	"slices"
 	"strings"
@@ -65,7 +66,7 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 	}
 	standard := func(responses obj) obj {
 		responses["500"] = errorResponse("Something went wrong on the server; the body carries a request id to quote.")
-		responses["503"] = errorResponse("The database is not answering; retry after the Retry-After header's seconds.")
+		responses["503"] = errorResponse("The database is not answering (retry after the Retry-After header's seconds), or, for the guided suggestions, the rule set may not be used (rules_unavailable, saying why).")
 		return responses
 	}
 
@@ -78,7 +79,7 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 		"info": obj{
 			"title":       "Confide directory API",
 			"version":     version,
-			"description": "Public, read-only search of verified counsellors and psychotherapists. Every answer is JSON; errors share one shape. No endpoint ever returns a contact email address or a full postcode. Answers may be read from any origin (CORS, no credentials), and every 200 carries an ETag for conditional GET.",
+			"description": "Public search of verified counsellors and psychotherapists, and the guided path's suggestions. Every answer is JSON; errors share one shape. No endpoint ever returns a contact email address or a full postcode. GET answers may be read from any origin (CORS, no credentials), and every 200 to a GET carries an ETag for conditional GET.",
 			"license":     obj{"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
 		},
 		"servers": []obj{{"url": "/"}},
@@ -147,6 +148,16 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 					"400": errorResponse("q is missing or too long, or limit is out of range."),
 				}),
 			}},
+			"/api/v1/guided": obj{"post": obj{
+				"operationId": "suggestApproaches",
+				"summary":     "Suggest kinds of therapy from the guided path's answers",
+				"description": "Takes the answers of the guided path (/find/guided) and returns the same two to four suggestions as its result page: why each fits, what the evidence says and where, the article, and a search with its count. Every answer may be left out. The rule set is reviewed content; while it is unreviewed or overdue for review the endpoint answers 503 (rules_unavailable) saying why. The answers are health data: they are not stored or logged, and the answer is never cached (Cache-Control: no-store). When risk is true, show the crisis lines before anything else: no therapist is an emergency service. Call it from your server or from this site's own pages; cross-origin browser calls are not offered.",
+				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("GuidedAnswers")}}},
+				"responses": standard(obj{
+					"200": jsonBody("The suggestions, most fitting first.", ref("GuidedSuggestions")),
+					"400": errorResponse("The body is not JSON, has a field this endpoint does not take, or an answer that is not one of its question's options: the error names the field and lists the values it takes."),
+				}),
+			}},
 			"/healthz": obj{"get": obj{
 				"operationId": "health",
 				"summary":     "Whether this replica and its database answer",
@@ -166,7 +177,7 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 			"Error": obj{"type": "object", "required": []string{"error"}, "properties": obj{"error": obj{
 				"type": "object", "required": []string{"code", "message"},
 				"properties": obj{
-					"code":        obj{"type": "string", "enum": []string{"not_found", "conflict", "invalid_parameter", "invalid_request", "forbidden", "rate_limited", "unavailable", "internal_error"}},
+					"code":        obj{"type": "string", "enum": []string{"not_found", "conflict", "invalid_parameter", "invalid_request", "forbidden", "rate_limited", "unavailable", "rules_unavailable", "internal_error"}},
 					"param":       obj{"type": "string", "description": "The parameter at fault (invalid_parameter only)."},
 					"message":     obj{"type": "string"},
 					"suggestions": stringList,
@@ -236,6 +247,46 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 					"results": obj{"type": "array", "items": ref("Therapist")},
 					"facets":  obj{"type": "object", "additionalProperties": obj{"type": "array", "items": ref("Facet")}},
 				}},
+			"GuidedAnswers": obj{"type": "object", "additionalProperties": false,
+				"description": "The guided path's answers; leave out (or send empty) any question skipped.",
+				"properties": obj{
+					"safety":      obj{"type": "string", "enum": append([]string{""}, choiceValues(guided.StepSafety)...), "description": "Are you in danger, or thinking about harming yourself?"},
+					"issues":      obj{"type": "array", "items": obj{"type": "string", "enum": choiceValues(guided.StepIssues)}, "maxItems": 20, "description": "What would you like help with? (issue slugs of the taxonomy)"},
+					"issue_other": obj{"type": "boolean", "description": "Something else, not listed."},
+					"who":         obj{"type": "string", "enum": append([]string{""}, choiceValues(guided.StepWho)...), "description": "Who is the therapy for?"},
+					"wants":       obj{"type": "array", "items": obj{"type": "string", "enum": choiceValues(guided.StepWant)}, "maxItems": 20, "description": "What would you like from therapy?"},
+					"length":      obj{"type": "string", "enum": append([]string{""}, choiceValues(guided.StepLength)...), "description": "Short-term or open-ended?"},
+					"formats":     obj{"type": "array", "items": obj{"type": "string", "enum": choiceValues(guided.StepFormat)}, "maxItems": 20, "description": "How would you like to meet?"},
+					"near":        obj{"type": "string", "maxLength": 100, "description": "A UK town, place or postcode, for meeting in person."},
+					"max_fee_gbp": obj{"type": []string{"integer", "null"}, "minimum": 0, "maximum": 99999, "description": "The most you can pay per session, in whole pounds."},
+					"concessions": obj{"type": "boolean", "description": "Only therapists who offer lower fees."},
+					"language":    obj{"type": "string", "enum": append([]string{""}, languages...), "description": "Language of therapy (ISO 639-1)."},
+				}},
+			"GuidedSearch": obj{"type": "object", "required": []string{"search_url", "api_url", "count"},
+				"properties": obj{"search_url": obj{"type": "string", "description": "The search page, pre-filled."}, "api_url": obj{"type": "string", "description": "The same search through GET /api/v1/therapists."},
+					"count": obj{"type": "integer", "minimum": 0, "description": "How many therapists it finds now."}}},
+			"GuidedSuggestions": obj{"type": "object", "required": []string{"rules", "risk", "crisis_lines", "suggestions", "all", "notice"},
+				"properties": obj{
+					"rules": obj{"type": "object", "required": []string{"version", "author", "reviewer", "reviewed", "next_review", "how_url"},
+						"description": "The rule set the suggestions came from, who wrote and reviewed it, and when it is next due for review.",
+						"properties": obj{"version": obj{"type": "string"}, "author": ref("Person"), "reviewer": ref("Person"), "reviewed": date, "next_review": date,
+							"how_url": obj{"type": "string", "description": "The public page listing every rule and source."}}},
+					"risk":         obj{"type": "boolean", "description": "The answers say the person is in danger or hurts themselves: show crisis_lines first."},
+					"crisis_lines": stringList,
+					"suggestions": obj{"type": "array", "minItems": 0, "maxItems": 4, "items": obj{"allOf": []obj{ref("GuidedSearch"), {"type": "object",
+						"required": []string{"approach", "label", "reasons", "evidence", "source"},
+						"properties": obj{"approach": obj{"type": "string", "enum": slugs(taxonomy.Approach)}, "label": obj{"type": "string"},
+							"reasons": stringList, "evidence": obj{"type": "string"},
+							"source":      obj{"oneOf": []obj{ref("GuidedSource"), {"type": "null"}}},
+							"article_url": obj{"type": "string", "description": "The reviewed article on this approach, when one is published."},
+							"wider":       obj{"allOf": []obj{ref("GuidedSearch")}, "description": "Only the approach and formats, given when the full search finds nobody."}}}}}},
+					"all":    ref("GuidedSearch"),
+					"notice": obj{"type": "string"},
+				}},
+			"GuidedSource": obj{"type": "object", "required": []string{"title", "publisher", "year", "url"},
+				"properties": obj{"title": obj{"type": "string"}, "publisher": obj{"type": "string"}, "year": obj{"type": "integer"}, "url": obj{"type": "string"}}},
+			"Person": obj{"type": "object", "required": []string{"name", "credentials"},
+				"properties": obj{"name": obj{"type": "string"}, "credentials": obj{"type": "string"}}},
 			"Health": obj{"type": "object", "required": []string{"status", "indexed", "index_seq", "database"},
 				"properties": obj{"status": obj{"type": "string", "enum": []string{"ok", "unavailable"}}, "indexed": obj{"type": "integer"},
 					"index_seq": obj{"type": "integer"}, "database": obj{"type": "string", "enum": []string{"ok", "unavailable"}}}},
@@ -245,8 +296,9 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 	// converse with real traffic).
 	paths := doc["paths"].(obj)
 	for _, r := range (&Handler{}).Routes() {
-		if p, ok := strings.CutPrefix(r, "GET "); ok && !slices.Contains([]string{"/api/"}, p) {
-			if _, ok := paths[p]; !ok {
+		method, p, ok := strings.Cut(r, " ")
+		if ok && !slices.Contains([]string{"/api/"}, p) {
+			if item, ok := paths[p].(obj); !ok || item[strings.ToLower(method)] == nil {
 				return nil, fmt.Errorf("openapi: route %s is not described", r)
 			}
 		}

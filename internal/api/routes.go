@@ -8,10 +8,12 @@ import (
 	"github.com/confide-org/confide/internal/httpx"
 )
 
-// Routes lists the API's route patterns, all public and read-only, so
-// that the role-by-route test covers them too.
+// Routes lists the API's route patterns, all public and without
+// credentials, so that the role-by-route test covers them too. All read,
+// except POST /api/v1/guided, which computes suggestions from answers
+// and keeps nothing.
 func (h *Handler) Routes() []string {
-	return []string{"GET /api/v1/therapists", "GET /api/v1/therapists/{slug}", "GET /api/v1/taxonomy", "GET /api/v1/places", "GET /healthz", "GET /api/openapi.json", "/api/"}
+	return []string{"GET /api/v1/therapists", "GET /api/v1/therapists/{slug}", "GET /api/v1/taxonomy", "GET /api/v1/places", "POST /api/v1/guided", "GET /healthz", "GET /api/openapi.json", "/api/"}
 }
 
 // Register adds the API's routes to mux (an *http.ServeMux, or an
@@ -22,6 +24,7 @@ func (h *Handler) Register(mux httpx.Router) {
 		"GET /api/v1/therapists/{slug}": h.showTherapist,
 		"GET /api/v1/taxonomy":          h.showTaxonomy,
 		"GET /api/v1/places":            h.listPlaces,
+		"POST /api/v1/guided":           h.suggest,
 		"GET /healthz":                  h.showHealth,
 		"GET /api/openapi.json":         h.showOpenAPI,
 		// Anything else under /api/ answers in JSON, not with the HTML 404 page.

@@ -247,7 +247,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Time
 	md := markup.New()
 	secure := strings.HasPrefix(cfg.PublicURL(), "https://")
 	sessions := web.NewSessions(db.Sessions(), web.SessionConfig{Secure: secure, IdleTimeout: cfg.Accounts.SessionIdle, Lifetime: cfg.Accounts.SessionLifetime})
-	a.API = api.New(api.Deps{Log: log, Parser: parser, Index: a.Monitor.Metrics.TimeSearches(a.Index, metrics.SurfaceAPI), Profiles: db, DB: db, Tax: tax, Gaz: gaz, Markup: md, Now: now})
+	apiDeps := api.Deps{Log: log, Parser: parser, Index: a.Monitor.Metrics.TimeSearches(a.Index, metrics.SurfaceAPI), Profiles: db, DB: db, Tax: tax, Gaz: gaz, Markup: md, Now: now,
+		Rules: &guided.Rules{Shipped: rules, Articles: db, Tax: tax, Now: now}, Articles: db, CrisisLines: cfg.Site.CrisisLines}
+	if cfg.Site.CountSuggestions {
+		apiDeps.Counter = a.Monitor.Metrics
+	}
+	a.API = api.New(apiDeps)
 	a.FHIR = fhir.New(fhir.Deps{Log: log, Index: a.Monitor.Metrics.TimeSearches(a.Index, metrics.SurfaceAPI), Profiles: db, Tax: tax, Gaz: gaz, Now: now,
 		BaseURL: cfg.PublicURL(), SiteName: cfg.Site.Name})
 	a.HSDS = hsds.New(hsds.Deps{Log: log, Index: a.Monitor.Metrics.TimeSearches(a.Index, metrics.SurfaceAPI), Profiles: db, Tax: tax, Gaz: gaz, Now: now,
@@ -264,6 +269,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Time
 	}
 	if catcher != nil {
 		deps.Mailbox = catcher
+	}
+	if cfg.Site.CountSuggestions {
+		deps.SuggestionCounter = a.Monitor.Metrics
 	}
 	if a.Web, err = web.New(deps); err != nil {
 		return nil, err

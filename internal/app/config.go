@@ -40,6 +40,11 @@ type SiteConfig struct {
 	// profiles and marks the site as a demo.
 	Demo           bool
 	DemoTherapists int
+	// CountSuggestions keeps anonymous totals of the guided path's
+	// suggestions per approach (the metric
+	// confide_guided_suggestions_total): never the answers, never per
+	// person. Off unless the operator turns it on.
+	CountSuggestions bool
 }
 
 // ServerConfig is the HTTP side.

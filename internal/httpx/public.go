@@ -8,13 +8,13 @@ import (
 )
 
 // WriteTagged sends a finished document of contentType. A successful
-// answer carries a strong ETag (a hash of the body), and a request whose
+// answer to a GET or HEAD carries a strong ETag (a hash of the body), and a request whose
 // If-None-Match names it gets 304 with no body: a client polling a public
 // read-only API pays only for changes. Both JSON surfaces (/api and
 // /fhir) answer through here so their caching rules cannot drift apart.
 func WriteTagged(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte) {
 	w.Header().Set("Content-Type", contentType)
-	if status == http.StatusOK {
+	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		sum := sha256.Sum256(body)
 		tag := `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
 		w.Header().Set("ETag", tag)

@@ -28,6 +28,7 @@ type Metrics struct {
 	searches    *prometheus.HistogramVec
 	jobRuns     *prometheus.CounterVec
 	jobFailures *prometheus.CounterVec
+	suggestions *prometheus.CounterVec
 }
 
 // searchBuckets span a filter over a few thousand profiles (tens of
@@ -59,13 +60,26 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "confide_job_failures_total",
 			Help: "Runs of scheduled jobs that returned an error, by job name.",
 		}, []string{"job"}),
+		suggestions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "confide_guided_suggestions_total",
+			Help: "Suggestions the guided path made, by approach (only when the operator turned --count-suggestions on; 0 otherwise).",
+		}, []string{"approach"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.durations, m.searches, m.jobRuns, m.jobFailures} {
+	for _, c := range []prometheus.Collector{m.requests, m.durations, m.searches, m.jobRuns, m.jobFailures, m.suggestions} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// Suggested counts one suggestion of approach by the guided path, on the
+// page or through the API. It is the whole of what Confide keeps about
+// the path when the operator turns counts on: a total per approach, with
+// no answers, time of day or person attached, so no count can be traced
+// back to someone.
+func (m *Metrics) Suggested(approach string) {
+	m.suggestions.WithLabelValues(approach).Inc()
 }
 
 // ObserveRequest implements httpx.RequestMetrics.

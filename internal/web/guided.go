@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/confide-org/confide/internal/content"
 	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/guided"
-	"github.com/confide-org/confide/internal/search"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
@@ -170,82 +168,21 @@ var hints = map[guided.Step]string{
 
 var wholePounds = regexp.MustCompile(`^[0-9]{1,5}$`)
 
-// guidedRules returns the rule set in force and, when it may not be
-// used, why in words for the public (otherwise ""). The published rules
-// article (guided.ArticleSlug), when there is one, is the rule set: it went
-// through the editorial workflow, and its revision's reviewer and dates
-// decide whether it may be used. Without one, the rule set shipped in the
-// binary is used, under its own review dates.
+// guidedRules returns the rule set in force (guided.Rules.Current) and,
+// when it may not be used, why in words for the public (otherwise "").
 func (h *Handler) guidedRules(r *http.Request) (*guided.RuleSet, string, error) {
-	rs, err := h.publishedRules(r)
-	if err != nil {
-		if errors.Is(err, errUnreadableRules) {
-			h.Log.ErrorContext(r.Context(), "guided rules article cannot be read", "err", err)
-			return nil, "The published rules that turn answers into suggestions cannot be read, so we do not use them. Our editors need to correct them.", nil
-		}
-		return nil, "", err
+	rules := guided.Rules{Shipped: h.Guided, Tax: h.Tax, Now: h.Now}
+	if h.Content != nil {
+		rules.Articles = h.Content
 	}
-	if rs == nil {
-		rs = h.Guided
+	rs, err := rules.Current(r.Context())
+	if err == nil || !guided.Refused(err) {
+		return rs, "", err
 	}
-	if rs == nil {
-		return nil, "The rules that turn answers into suggestions are not installed on this site.", nil
+	if errors.Is(err, guided.ErrUnreadable) {
+		h.Log.ErrorContext(r.Context(), "guided rules article cannot be read", "err", err)
 	}
-	err = rs.Check(h.Now())
-	switch {
-	case err == nil:
-		return rs, "", nil
-	case errors.Is(err, guided.ErrOverdue):
-		return rs, fmt.Sprintf("The rules that turn answers into suggestions were due to be checked again by a clinician on %s, and that check has not happened yet. We would rather not suggest anything from rules that may be out of date.", formatDate(rs.NextReview.Time)), nil
-	default:
-		return rs, "The rules that turn answers into suggestions have not been checked by a clinician, so we do not use them.", nil
-	}
-}
-
-// errUnreadableRules marks a published rules article whose rules do not
-// parse.
-var errUnreadableRules = errors.New("web: the published rules article cannot be read")
-
-// publishedRules reads the rule set from the published rules article, or
-// returns nil when there is none.
-func (h *Handler) publishedRules(r *http.Request) (*guided.RuleSet, error) {
-	if h.Content == nil {
-		return nil, nil
-	}
-	ctx := r.Context()
-	a, err := h.Content.ArticleBySlug(ctx, content.KindGuide, guided.ArticleSlug)
-	if errors.Is(err, content.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("web: read the rules article: %w", err)
-	}
-	if !a.IsPublic() || a.Live == nil {
-		return nil, nil
-	}
-	rev := a.Live
-	p := guided.Provenance{Version: fmt.Sprintf("revision %d of the rules article", rev.Number), Reviewed: rev.ReviewedAt, NextReview: rev.NextReviewDue}
-	person := func(id int64) (guided.Person, error) {
-		if id == 0 {
-			return guided.Person{}, nil
-		}
-		c, err := h.Content.ContributorByID(ctx, id)
-		if err != nil {
-			return guided.Person{}, fmt.Errorf("web: rules article contributor %d: %w", id, err)
-		}
-		return guided.Person{Name: c.Name, Credentials: c.Credentials}, nil
-	}
-	if p.Author, err = person(rev.AuthorID); err != nil {
-		return nil, err
-	}
-	if p.Reviewer, err = person(rev.ReviewerID); err != nil {
-		return nil, err
-	}
-	rs, err := guided.FromArticle(rev.Body, p, h.Tax)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnreadableRules, err)
-	}
-	return rs, nil
+	return rs, guided.RefusalText(rs, err), nil
 }
 
 func (h *Handler) guidedOff(w http.ResponseWriter, r *http.Request, reason string) error {
@@ -463,6 +400,9 @@ func (h *Handler) renderResult(w http.ResponseWriter, r *http.Request, rs *guide
 		if sv.Count == 0 {
 			sv.WiderURL, sv.WiderCount = h.guidedSearch(a, []string{s.Approach}, false)
 		}
+		if h.SuggestionCounter != nil {
+			h.SuggestionCounter.Suggested(s.Approach)
+		}
 		page.Suggestions = append(page.Suggestions, sv)
 		all = append(all, s.Approach)
 	}
@@ -470,51 +410,11 @@ func (h *Handler) renderResult(w http.ResponseWriter, r *http.Request, rs *guide
 	return h.render(w, r, http.StatusOK, "guided-result", page)
 }
 
-// guidedSearch builds the search for any of some approaches from the
-// answers (all of them, or only the approaches and the formats when not
-// full) and counts it in
-// the index. A filter the parser refuses is left out rather than failing
-// the page.
+// guidedSearch is the search for any of approaches from the answers
+// (guided.Search) as a search page address, with its count.
 func (h *Handler) guidedSearch(a guided.Answers, approaches []string, full bool) (string, int) {
-	v := url.Values{"approach": approaches}
-	for _, f := range a.Formats {
-		v.Add("format", f)
-	}
-	if full {
-		for _, i := range a.Issues {
-			v.Add("issue", i)
-		}
-		for _, c := range guided.WhoClients(a.Who) {
-			v.Add("client", c)
-		}
-		if a.Near != "" {
-			v.Set("near", a.Near)
-		}
-		if a.MaxFee != "" {
-			v.Set("max_fee", a.MaxFee)
-		}
-		if a.Concessions {
-			v.Set("concessions", "true")
-		}
-		if a.Language != "" {
-			v.Set("language", a.Language)
-		}
-	}
-	now := h.Now()
-	q, err := h.Parser.Parse(v, now)
-	if fe, ok := errs.FieldsOf(err); ok {
-		for name := range fe {
-			v.Del(name)
-		}
-		q, err = h.Parser.Parse(v, now)
-	}
-	if err != nil {
-		return "/search?" + url.Values{"approach": approaches}.Encode(), 0
-	}
-	q.PerPage = 1
-	total := h.Index.Search(q).Total
-	q.PerPage = search.DefaultPerPage
-	return "/search?" + q.Values().Encode(), total
+	v, n := guided.Search(h.Parser, h.Index, h.Now(), a, approaches, full)
+	return "/search?" + v.Encode(), n
 }
 
 // showGuidedHow is the public account of the rules: who wrote and

@@ -112,6 +112,10 @@ type Deps struct {
 	// me?" path; nil, or a rule set past review, turns the path into a
 	// note pointing to the plain search.
 	Guided *guided.RuleSet
+	// SuggestionCounter, when the operator turned anonymous counts on,
+	// counts each suggestion the result page shows (never the answers);
+	// nil otherwise.
+	SuggestionCounter interface{ Suggested(approach string) }
 
 	// Counts are the figures the header shows the signed in: unread
 	// enquiries, work waiting in the staff queues.
