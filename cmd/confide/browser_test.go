@@ -595,7 +595,7 @@ func (b *browser) walkGuided(check bool) {
 	b.follow("skip the length", chromedp.Click(chromedp.CSS(`button[value="skip"]`), chromedp.NodeVisible))
 	page("format", "How would you like to meet?")
 	tick("format-2")
-	b.run("type a town", chromedp.SendKeys(chromedp.ID("near"), "Leedz"))
+	b.run("type a town", chromedp.SendKeys(chromedp.ID("near"), "Qqxyzzy"))
 	next("a misspelt town")
 	page("format-error", "There is a problem", "We could not find")
 	b.run("correct the town", chromedp.Clear(chromedp.ID("near")), chromedp.SendKeys(chromedp.ID("near"), "Leeds"))

@@ -121,8 +121,7 @@ func TestSuggestionsForUnknownValues(t *testing.T) {
 	tests := []struct{ query, want string }{
 		{"issue=grief", "bereavement"},
 		{"approach=psychodynamc", "psychodynamic"},
-		{"near=Leedz", "Leeds"},
-		{"near=Manchestr", "Manchester"},
+		{"near=Edinborough", "Edinburgh"},
 		{"language=polish", "pl"},
 		{"sort=dist", "distance"},
 	}
@@ -137,6 +136,34 @@ func TestSuggestionsForUnknownValues(t *testing.T) {
 				t.Fatalf("more than 3 suggestions: %v", body.Error.Suggestions)
 			}
 		})
+	}
+}
+
+// TestForgivingPlaces: a slip is answered for the place meant, and says
+// so; a county is searched across; a city abroad is a 400 saying the
+// directory covers the UK.
+func TestForgivingPlaces(t *testing.T) {
+	srv, _ := newServer(t)
+	var found struct {
+		RadiusKm float64 `json:"radius_km"`
+		Location struct {
+			Kind, Label string
+			Corrected   bool
+		}
+	}
+	if status := get(t, srv.URL+"/api/v1/therapists?near=Leedz", &found); status != 200 || found.Location.Label != "Leeds" || !found.Location.Corrected || found.RadiusKm != 16 {
+		t.Errorf("near=Leedz: %d %+v", status, found)
+	}
+	found.Location.Corrected = false
+	if status := get(t, srv.URL+"/api/v1/therapists?near=Cornwall", &found); status != 200 || found.Location.Kind != "county" || found.Location.Corrected || found.RadiusKm < 30 {
+		t.Errorf("near=Cornwall: %d %+v", status, found)
+	}
+	if status := get(t, srv.URL+"/api/v1/therapists?near=Cornwall&radius_km=5", &found); status != 200 || found.RadiusKm != 5 {
+		t.Errorf("near=Cornwall&radius_km=5: a given radius must win: %d %+v", status, found)
+	}
+	var e errorBody
+	if status := get(t, srv.URL+"/api/v1/therapists?near=Paris", &e); status != 400 || e.Error.Param != "near" || !strings.Contains(e.Error.Message, "in the UK") {
+		t.Errorf("near=Paris: %d %+v", status, e.Error)
 	}
 }
 

@@ -75,6 +75,8 @@ type placeJSON struct {
 	Lon          float64  `json:"lon"`
 	District     string   `json:"district,omitempty"`
 	Alternatives []string `json:"alternatives,omitempty"`
+	// Corrected says near was a slip for label ("Leds" for Leeds).
+	Corrected bool `json:"corrected,omitempty"`
 }
 
 type searchJSON struct {
@@ -100,7 +102,7 @@ func (h *Handler) listTherapists(w http.ResponseWriter, r *http.Request) error {
 		rad := q.RadiusKm
 		out.RadiusKm = &rad
 		if q.Location != nil {
-			out.Location = &placeJSON{Kind: q.Location.Kind, Label: q.Location.Label, Lat: q.Location.Lat, Lon: q.Location.Lon, District: q.Location.Outcode, Alternatives: q.Location.Alternatives}
+			out.Location = &placeJSON{Kind: q.Location.Kind, Label: q.Location.Label, Lat: q.Location.Lat, Lon: q.Location.Lon, District: q.Location.Outcode, Alternatives: q.Location.Alternatives, Corrected: q.Location.Corrected}
 		} else {
 			out.Location = &placeJSON{Kind: "point", Label: "the point you gave", Lat: q.Point.Lat, Lon: q.Point.Lon}
 		}

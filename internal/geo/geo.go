@@ -87,6 +87,12 @@ type Location struct {
 	// Alternatives names other places the input could have meant, so a page
 	// can say "Did you mean Newport, Isle of Wight?".
 	Alternatives []string `json:"alternatives,omitempty"`
+	// Corrected is set when the input was a slip for Label ("Leds" for
+	// Leeds), so a page can say what it searched for.
+	Corrected bool `json:"corrected,omitempty"`
+	// SpanKm, for a county, is the radius around Point that covers most
+	// of it: a search that gave no radius uses it.
+	SpanKm float64 `json:"span_km,omitempty"`
 }
 
 // UnknownLocationError says that input matched nothing, with up to three
@@ -94,6 +100,9 @@ type Location struct {
 type UnknownLocationError struct {
 	Input       string
 	Suggestions []string
+	// Outside names the country or city abroad the input is, when it is
+	// one: the directory covers the UK only.
+	Outside string
 }
 
 func (e *UnknownLocationError) Error() string {
@@ -115,8 +124,17 @@ type Gazetteer struct {
 	byName    map[string][]int
 	names     []nameEntry // sorted by normalised name, for prefix search
 	// placeCands are the places as suggestion candidates, most built-up
-	// first, so that ties favour the towns people mean.
+	// first, so that ties favour the towns people mean; candPlace[k] is
+	// placeCands[k]'s index in places.
 	placeCands []fuzzy.Candidate
+	candPlace  []int
+	// counties are the counties of the places file by normalised name,
+	// abroad the names outside the UK (forgive.go).
+	counties map[string]county
+	abroad   map[string]string
+	// postTowns counts the districts of each normalised area name: the
+	// towns the post is addressed to, and how many districts each has.
+	postTowns map[string]int
 }
 
 type nameEntry struct {
@@ -198,6 +216,18 @@ func Parse(outcodes, places []byte) (*Gazetteer, error) {
 	sort.SliceStable(order, func(a, b int) bool { return g.places[order[a]].Weight > g.places[order[b]].Weight })
 	for _, i := range order {
 		g.placeCands = append(g.placeCands, fuzzy.Candidate{Text: normalizeName(g.places[i].Name), Value: g.placeLabel(i)})
+		g.candPlace = append(g.candPlace, i)
+	}
+	g.weighCounties()
+	g.postTowns = map[string]int{}
+	for _, d := range g.districts {
+		if d.Area != "" {
+			g.postTowns[normalizeName(d.Area)]++
+		}
+	}
+	g.abroad = map[string]string{}
+	for _, name := range abroadNames() {
+		g.abroad[normalizeName(name)] = name
 	}
 	return g, nil
 }
@@ -352,7 +382,7 @@ func (g *Gazetteer) Resolve(input string) (Location, error) {
 	if districtPattern.MatchString(upper) {
 		return Location{}, g.unknownPostcode(input, upper)
 	}
-	return Location{}, &UnknownLocationError{Input: input, Suggestions: g.suggestPlaces(trimmed)}
+	return g.forgive(input, trimmed)
 }
 
 func districtLabel(d District) string {

@@ -95,9 +95,8 @@ func TestResolveUnknown(t *testing.T) {
 		input string
 		want  string // expected first suggestion, "" for none
 	}{
-		{"Manchestr", "Manchester"},
-		{"Leedz", "Leeds"},
-		{"Birmingam", "Birmingham"},
+		{"Edinborough", "Edinburgh"},
+		{"Qqxyzzy", ""},
 		{"ZZ1 1ZZ", ""},
 		{"M70 1AA", "M7"},
 		{"Atlantis", ""},

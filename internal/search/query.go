@@ -184,9 +184,12 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 			fail("near", "Give either a town or postcode, or lat and lon, not both")
 		} else if loc, err := p.Gaz.Resolve(near); err != nil {
 			var ue *geo.UnknownLocationError
-			if errors.As(err, &ue) {
+			switch {
+			case errors.As(err, &ue) && ue.Outside != "":
+				fail("near", fmt.Sprintf("This directory lists therapists in the UK, and %s is outside it. Many of them work online: leave the place blank and choose Online", ue.Outside))
+			case errors.As(err, &ue):
 				fail("near", fmt.Sprintf("We could not find %q. Check the spelling, or try a postcode", near), ue.Suggestions...)
-			} else {
+			default:
 				fail("near", "We could not understand that place")
 			}
 		} else {
@@ -218,6 +221,9 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 		} else {
 			q.RadiusKm = r
 		}
+	} else if q.Location != nil && q.Location.SpanKm > q.RadiusKm {
+		// A county is searched across, not around its middle.
+		q.RadiusKm = min(q.Location.SpanKm, MaxRadiusKm)
 	}
 
 	q.Formats = p.slugs(v, "format", taxonomy.Format, "session format", fail)

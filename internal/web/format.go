@@ -62,16 +62,29 @@ func formatDistance(km float64) string {
 	return fmt.Sprintf("%.1f %s (%.1f km)", miles, unit, km)
 }
 
-// formatRadius names a search radius in miles, rounded for reading.
+// formatRadius names a search radius in the unit it was chosen in: the
+// page's choices are whole miles ("10 miles"), anything else was given in
+// kilometres ("10 km (6 miles)"). The other unit follows in brackets only
+// where the figure is not the choice itself, rounded to the nearest
+// whole unit, so nothing reads rounder than it is.
 func formatRadius(km float64) string {
-	miles := km / KmPerMile
-	switch {
-	case miles < 1.5:
-		return "1 mile"
-	case miles < 10:
-		return fmt.Sprintf("%.0f miles", miles)
+	for _, c := range radiusChoices {
+		if c.km == strconv.FormatFloat(km, 'f', -1, 64) {
+			if c.miles == 1 {
+				return "1 mile"
+			}
+			return fmt.Sprintf("%d miles", c.miles)
+		}
 	}
-	return fmt.Sprintf("%.0f miles", math.Round(miles/5)*5)
+	miles := km / KmPerMile
+	unit := "miles"
+	if math.Round(miles) == 1 {
+		unit = "mile"
+	}
+	if miles < 0.95 {
+		return fmt.Sprintf("%s km (%.1f miles)", strconv.FormatFloat(km, 'f', -1, 64), miles)
+	}
+	return fmt.Sprintf("%s km (%.0f %s)", strconv.FormatFloat(math.Round(km*10)/10, 'f', -1, 64), miles, unit)
 }
 
 // ago says how long ago t was, in days for the first fortnight.

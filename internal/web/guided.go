@@ -269,8 +269,12 @@ func (h *Handler) checkStep(step guided.Step, a *guided.Answers) []fieldMsg {
 	switch step {
 	case guided.StepFormat:
 		if a.Near != "" {
-			if _, err := h.Gaz.Resolve(a.Near); err != nil {
+			if loc, err := h.Gaz.Resolve(a.Near); err != nil {
 				out = append(out, fieldMsg{ID: "near", Message: fmt.Sprintf("We could not find %q. Check the spelling, try a postcode, or leave it blank", a.Near)})
+			} else if loc.Corrected {
+				// "Leds" was a slip for Leeds: carry the name meant, so the
+				// check page shows what will be searched.
+				a.Near = loc.Label
 			}
 		}
 	case guided.StepBudget:
