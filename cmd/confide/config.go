@@ -36,23 +36,23 @@ type config struct {
 	MetricsToken string
 
 	// accounts, mail and verification
-	BaseURL         string
-	TrustProxy      bool
+	BaseURL    string
+	TrustProxy bool
 	// CountSuggestions turns on anonymous counts of guided suggestions.
 	CountSuggestions bool
-	SMTPHost        string
-	SMTPPort        int
-	SMTPTLS         string
-	SMTPUsername    string
-	SMTPPassword    string
-	MailFrom        string
-	MailCatcher     bool
-	SessionIdle     time.Duration
-	SessionLifetime time.Duration
-	RegistersFile   string
-	JobsInterval    time.Duration
-	Argon2MemoryKiB uint
-	Argon2Time      uint
+	SMTPHost         string
+	SMTPPort         int
+	SMTPTLS          string
+	SMTPUsername     string
+	SMTPPassword     string
+	MailFrom         string
+	MailCatcher      bool
+	SessionIdle      time.Duration
+	SessionLifetime  time.Duration
+	RegistersFile    string
+	JobsInterval     time.Duration
+	Argon2MemoryKiB  uint
+	Argon2Time       uint
 
 	// enquiries
 	KeyFile          string
