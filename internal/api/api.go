@@ -9,12 +9,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/errs"
+	"github.com/confide-org/confide/internal/fuzzy"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/guided"
 	"github.com/confide-org/confide/internal/httpx"
@@ -174,4 +179,40 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 // writeBody sends a JSON document, with an ETag when it is a success.
 func writeBody(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 	httpx.WriteTagged(w, r, status, "application/json; charset=utf-8", body)
+}
+
+// onlyParams refuses a query parameter the endpoint does not read: a
+// misspelt name ("aproach=cbt") would otherwise be ignored, and the
+// client would take an unfiltered answer for a filtered one. The error
+// names the first unknown parameter (in sorted order, so the answer is
+// stable) and lists those the endpoint takes, closest first.
+func onlyParams(r *http.Request, known ...string) error {
+	var unknown []string
+	for name := range r.URL.Query() {
+		// "?=x" or "&&" name nothing, and are no misspelt filter.
+		if name != "" && !slices.Contains(known, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	name := unknown[0]
+	msg := fmt.Sprintf("This endpoint takes no parameter of that name. It takes: %s", strings.Join(known, ", "))
+	if len(name) <= 40 && utf8.ValidString(name) {
+		msg = fmt.Sprintf("%q is not a parameter of this endpoint. It takes: %s", name, strings.Join(known, ", "))
+	} else {
+		name = "(unknown)"
+	}
+	close := fuzzy.Closest(name, candidates(known), 3, 3)
+	return &search.QueryError{Params: errs.Fields{name: msg}, Suggestions: map[string][]string{name: nonNil(close)}}
+}
+
+func candidates(names []string) []fuzzy.Candidate {
+	out := make([]fuzzy.Candidate, len(names))
+	for i, n := range names {
+		out[i] = fuzzy.Candidate{Text: n, Value: n}
+	}
+	return out
 }

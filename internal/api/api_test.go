@@ -95,6 +95,17 @@ func TestMalformedRequests(t *testing.T) {
 		{"q=" + strings.Repeat("a", 201), "q"},
 		{"q=%FF%FE", "q"},
 		{"near=%FF", "near"},
+		// Unknown values that are well formed: refused with the list.
+		{"gender=x", "gender"},
+		{"gender=martian", "gender"},
+		{"gender=woman", ""},
+		{"gender=Non+Binary", ""},
+		// Unknown parameter names: a misspelt filter must not be ignored.
+		{"aproach=cbt", "aproach"},
+		{"approach=cbt&fromat=online", "fromat"},
+		{"utm_source=newsletter", "utm_source"},
+		{"Near=Leeds", "Near"},
+		{"evenings=true", "evenings"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -122,6 +133,9 @@ func TestSuggestionsForUnknownValues(t *testing.T) {
 		{"issue=grief", "bereavement"},
 		{"approach=psychodynamc", "psychodynamic"},
 		{"near=Edinborough", "Edinburgh"},
+		{"aproach=cbt", "approach"},
+		{"per_pgae=5", "per_page"},
+		{"gender=womn", "woman"},
 		{"language=polish", "pl"},
 		{"sort=dist", "distance"},
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/confide-org/confide/internal/enquiry"
 	"github.com/confide-org/confide/internal/errs"
 	"github.com/confide-org/confide/internal/httpx"
+	"github.com/confide-org/confide/internal/testworld"
 )
 
 // TestErrorMapping is the JSON surface's one mapping, kind by kind, for
@@ -106,4 +108,38 @@ func TestInvalidParameterBody(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSearchAPI sends arbitrary query strings to the search endpoint: the
+// answer is never a 5xx, and a 400 always names a parameter with a
+// message.
+func FuzzSearchAPI(f *testing.F) {
+	w := testworld.New(f, 100)
+	h := New(Deps{Log: w.Log, Parser: w.Parser, Index: w.Index, Profiles: w.DB, DB: w.DB, Tax: w.Tax, Gaz: w.Gaz, Markup: w.Markup, Now: w.Clock})
+	mux := http.NewServeMux()
+	h.Register(mux)
+	for _, seed := range []string{"approach=cbt", "aproach=cbt", "gender=x", "near=Leds&radius_km=500", "near=Paris", "per_page=0&page=-1",
+		"near=Cornwall&sort=distance", "q=%FF&lat=1", "utm_source=x&near=LS1"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if _, err := url.ParseQuery(raw); err != nil {
+			return
+		}
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/therapists", nil)
+		req.URL.RawQuery = raw
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s: %d %s", raw, rec.Code, rec.Body)
+		}
+		if rec.Code == http.StatusBadRequest {
+			var e struct {
+				Error struct{ Param, Message string }
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Param == "" || e.Error.Message == "" {
+				t.Fatalf("%s: 400 without a parameter and message: %s", raw, rec.Body)
+			}
+		}
+	})
 }

@@ -21,6 +21,9 @@ func (h *Handler) showTaxonomy(w http.ResponseWriter, r *http.Request) error {
 const maxPlaceSuggestions = 10
 
 func (h *Handler) listPlaces(w http.ResponseWriter, r *http.Request) error {
+	if err := onlyParams(r, "q", "limit"); err != nil {
+		return err
+	}
 	v := r.URL.Query()
 	q := v.Get("q")
 	switch {

@@ -91,6 +91,9 @@ type searchJSON struct {
 }
 
 func (h *Handler) listTherapists(w http.ResponseWriter, r *http.Request) error {
+	if err := onlyParams(r, search.Params...); err != nil {
+		return err
+	}
 	q, err := h.Parser.Parse(r.URL.Query(), h.Now())
 	if err != nil {
 		return err
@@ -260,6 +263,9 @@ func dateJSON(t time.Time) *string {
 }
 
 func (h *Handler) showTherapist(w http.ResponseWriter, r *http.Request) error {
+	if err := onlyParams(r, "near"); err != nil {
+		return err
+	}
 	now := h.Now()
 	p, err := directory.PublicBySlug(r.Context(), h.Profiles, r.PathValue("slug"), now)
 	if err != nil {

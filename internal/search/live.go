@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -291,4 +292,25 @@ func (ix *Index) Search(q Query) Result {
 	ix.omu.RUnlock()
 	runtime.Gosched()
 	return assemble(&q, mainRun.finish(st), recentPart)
+}
+
+// GenderKeys lists the genders (as GenderKey) that indexed therapists
+// give, sorted: the values a gender filter can match. A key may outlive
+// its last therapist until the next merge, which only lets a search find
+// nobody rather than refusing it.
+func (ix *Index) GenderKeys() []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	ix.omu.RLock()
+	defer ix.omu.RUnlock()
+	var out []string
+	for _, seg := range []*segment{ix.main, ix.recent} {
+		for key, bm := range seg.facets[fGender] {
+			if !bm.IsEmpty() && !slices.Contains(out, key) {
+				out = append(out, key)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

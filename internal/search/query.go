@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/confide-org/confide/internal/errs"
+	"github.com/confide-org/confide/internal/fuzzy"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
@@ -133,7 +134,16 @@ type Parser struct {
 	Tax      *taxonomy.Taxonomy
 	Gaz      *geo.Gazetteer
 	Analyzer *Analyzer
+	// Genders, when set, lists the genders therapists give (the index
+	// does): any other gender filter is refused with the list, rather
+	// than silently finding nobody. Nil accepts any well-formed word.
+	Genders interface{ GenderKeys() []string }
 }
+
+// BaseGenders are accepted as gender filters even while no listed
+// therapist gives them, so that a link to the commonest choices never
+// breaks.
+var BaseGenders = []string{"woman", "man", "non-binary"}
 
 // Params lists every parameter the parser reads, in the order errors are
 // reported.
@@ -238,11 +248,23 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 		}
 		q.Languages = appendUnique(q.Languages, code)
 	}
+	var genders []string
 	for _, g := range limit(v, "gender", fail) {
 		key := GenderKey(g)
 		if !genderRe.MatchString(key) {
 			fail("gender", "Gender must be a word or hyphenated words, such as \"woman\" or \"non-binary\"")
 			continue
+		}
+		if p.Genders != nil && !slices.Contains(BaseGenders, key) {
+			if genders == nil {
+				genders = append(slices.Clone(BaseGenders), p.Genders.GenderKeys()...)
+				slices.Sort(genders)
+				genders = slices.Compact(genders)
+			}
+			if !slices.Contains(genders, key) {
+				fail("gender", fmt.Sprintf("No listed therapist gives %q as their gender. Choose from: %s", key, strings.Join(genders, ", ")), genderSuggestions(key, genders)...)
+				continue
+			}
 		}
 		q.Genders = appendUnique(q.Genders, key)
 	}
@@ -393,6 +415,15 @@ func parseBool(s, param string, fail func(string, string, ...string)) bool {
 	}
 	fail(param, param+" must be true or false")
 	return false
+}
+
+// genderSuggestions are up to three known genders nearest to key.
+func genderSuggestions(key string, known []string) []string {
+	cands := make([]fuzzy.Candidate, len(known))
+	for i, k := range known {
+		cands[i] = fuzzy.Candidate{Text: k, Value: k}
+	}
+	return fuzzy.Closest(key, cands, 3, 3)
 }
 
 func closestOf(s string, options ...string) []string {

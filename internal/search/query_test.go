@@ -176,15 +176,22 @@ func FuzzParse(f *testing.F) {
 		"max_fee=£40.5&accepting=1&language=pl&gender=Non-binary",
 		"near=st+albans&issue=anxiety&issue=depression&sort=fee",
 		"radius_km=1e9&page=-3&q=%00%FF",
+		"gender=x&gender=woman",
+		"gender=martian&near=Leds",
+		"near=Paris&approach=cbt",
+		"near=Cornwall",
 	} {
 		f.Add(seed)
 	}
+	strict := *fx.parser
+	strict.Genders = ix
+	known := append(ix.GenderKeys(), search.BaseGenders...)
 	f.Fuzz(func(t *testing.T, raw string) {
 		v, err := url.ParseQuery(raw)
 		if err != nil {
 			return
 		}
-		q, err := fx.parser.Parse(v, indexTime)
+		q, err := strict.Parse(v, indexTime)
 		if err != nil {
 			fe, ok := errs.FieldsOf(err)
 			if !ok || len(fe) == 0 {
@@ -205,6 +212,11 @@ func FuzzParse(f *testing.F) {
 		}
 		if q.Sort == search.SortRelevance && q.Terms.Empty() {
 			t.Fatal("relevance sort without words")
+		}
+		for _, g := range q.Genders {
+			if !slices.Contains(known, g) {
+				t.Fatalf("gender %q accepted, but no therapist gives it", g)
+			}
 		}
 		res := ix.Search(q)
 		if len(res.Hits) > q.PerPage || res.Total < len(res.Hits) {
