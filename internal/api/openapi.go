@@ -247,6 +247,8 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 					"radius_km": nullable("number"), "location": obj{"oneOf": []obj{ref("Place"), {"type": "null"}}},
 					"results": obj{"type": "array", "items": ref("Therapist")},
 					"facets":  obj{"type": "object", "additionalProperties": obj{"type": "array", "items": ref("Facet")}},
+					"corrections": obj{"type": "array", "description": "Words of q the index did not know, searched for as the vocabulary word they are a slip of.",
+						"items": obj{"type": "object", "required": []string{"from", "to"}, "properties": obj{"from": obj{"type": "string"}, "to": obj{"type": "string"}}}},
 				}},
 			"GuidedAnswers": obj{"type": "object", "additionalProperties": false,
 				"description": "The guided path's answers; leave out (or send empty) any question skipped.",

@@ -88,6 +88,14 @@ type searchJSON struct {
 	Location *placeJSON             `json:"location"`
 	Results  []therapistJSON        `json:"results"`
 	Facets   map[string][]facetJSON `json:"facets"`
+	// Corrections are words of q searched for as others ("anxeity" as
+	// anxiety).
+	Corrections []correctionJSON `json:"corrections,omitempty"`
+}
+
+type correctionJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 func (h *Handler) listTherapists(w http.ResponseWriter, r *http.Request) error {
@@ -109,6 +117,9 @@ func (h *Handler) listTherapists(w http.ResponseWriter, r *http.Request) error {
 		} else {
 			out.Location = &placeJSON{Kind: "point", Label: "the point you gave", Lat: q.Point.Lat, Lon: q.Point.Lon}
 		}
+	}
+	for _, c := range q.Corrections {
+		out.Corrections = append(out.Corrections, correctionJSON{From: c.From, To: c.To})
 	}
 	for _, hit := range res.Hits {
 		t := h.cardJSON(hit.Card, q.Now)

@@ -243,7 +243,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Time
 
 	a.Photos = &photo.Service{Store: db, Mail: a.Mailer, Audit: auditLog, Tx: db, Now: now, SiteName: cfg.Site.Name, BaseURL: cfg.PublicURL()}
 
-	parser := &search.Parser{Tax: tax, Gaz: gaz, Analyzer: analyzer, Genders: a.Index}
+	parser := &search.Parser{Tax: tax, Gaz: gaz, Analyzer: analyzer, Genders: a.Index, Vocabulary: a.Index}
 	md := markup.New()
 	secure := strings.HasPrefix(cfg.PublicURL(), "https://")
 	sessions := web.NewSessions(db.Sessions(), web.SessionConfig{Secure: secure, IdleTimeout: cfg.Accounts.SessionIdle, Lifetime: cfg.Accounts.SessionLifetime})

@@ -70,6 +70,9 @@ type Query struct {
 
 	Text  string
 	Terms QueryTerms
+	// Corrections are the words of Text searched for as others ("anxeity"
+	// as anxiety), for the page to say so.
+	Corrections []Correction
 
 	Sort    string
 	Page    int
@@ -138,6 +141,10 @@ type Parser struct {
 	// does): any other gender filter is refused with the list, rather
 	// than silently finding nobody. Nil accepts any well-formed word.
 	Genders interface{ GenderKeys() []string }
+	// Vocabulary, when set, lets the parser correct a search word the
+	// index does not know to the vocabulary word it is a slip of
+	// (spell.go). Nil searches words as typed.
+	Vocabulary Vocabulary
 }
 
 // BaseGenders are accepted as gender filters even while no listed
@@ -292,7 +299,7 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 			fail("q", fmt.Sprintf("Search words must be %d characters or fewer", MaxTextLen))
 		} else {
 			q.Text = s
-			q.Terms = p.Analyzer.ParseQueryTerms(s)
+			q.Terms, q.Corrections = p.spell(s, p.Analyzer.ParseQueryTerms(s))
 		}
 	}
 

@@ -1,6 +1,7 @@
 package search_test
 
 import (
+	"math/rand/v2"
 	"net/url"
 	"slices"
 	"strings"
@@ -166,7 +167,7 @@ func TestValuesRoundTrip(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	fx := newFixture(f)
 	ix := search.NewIndex(fx.tax, fx.an, func() time.Time { return indexTime })
-	if err := ix.Load(f.Context(), sliceSource(fx.gen.Generate(200, 3, indexTime))); err != nil {
+	if err := ix.Load(f.Context(), sliceSource(fx.profiles(rand.New(rand.NewPCG(3, 3)), 200, 3))); err != nil {
 		f.Fatal(err)
 	}
 	for _, seed := range []string{

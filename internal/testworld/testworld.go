@@ -59,7 +59,7 @@ func New(t testing.TB, n int) *World {
 	if err := w.Index.Load(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	w.Parser = &search.Parser{Tax: w.Tax, Gaz: w.Gaz, Analyzer: w.Analyzer, Genders: w.Index}
+	w.Parser = &search.Parser{Tax: w.Tax, Gaz: w.Gaz, Analyzer: w.Analyzer, Genders: w.Index, Vocabulary: w.Index}
 	w.Directory = directory.NewService(db, v, w.Clock, log, w.Index)
 	return w
 }

@@ -106,6 +106,8 @@ type searchPage struct {
 	PrevURL     string
 	NextURL     string
 	NoResults   noResults
+	// Corrections are search words taken as slips for others.
+	Corrections []search.Correction
 	Groups      []filterGroup
 	// Active counts the filters in use, for the "Filters (3 active)"
 	// disclosure that folds them on phones; FiltersOpen unfolds it (a
@@ -164,6 +166,7 @@ func (h *Handler) showSearch(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		res = h.Index.Search(q)
 		page.Location = q.Location
+		page.Corrections = q.Corrections
 		if q.Location != nil {
 			for _, a := range q.Location.Alternatives {
 				alt := q.Values()
@@ -398,6 +401,14 @@ func (h *Handler) summary(q search.Query, total int) string {
 // most often help: a wider radius and including online sessions.
 func (h *Handler) noResults(q search.Query) noResults {
 	nr := noResults{Reason: "No verified therapists match all of your choices."}
+	if q.Text != "" {
+		if alt := h.Parser.DidYouMean(q.Text); alt != "" {
+			v := q.Values()
+			v.Del("page")
+			v.Set("q", alt)
+			nr.Links = append(nr.Links, link{fmt.Sprintf("Search for “%s” instead", alt), "/search?" + v.Encode()})
+		}
+	}
 	if q.Point != nil {
 		place := "there"
 		if q.Location != nil {

@@ -62,6 +62,7 @@ func TestPages(t *testing.T) {
 		{"/search?near=Leedz", 200, []string{"We could not find “Leedz”, so these are results for Leeds."}},
 		{"/search?near=Paris", 400, []string{"There is a problem", "lists therapists in the UK, and Paris is outside it", "choose Online", `value="Paris"`}},
 		{"/search?near=Cornwall", 200, []string{"Showing results across Cornwall."}},
+		{"/search?q=anxeity", 200, []string{"Searched for “anxiety” (you typed “anxeity”).", `value="anxeity"`}},
 		{"/search?near=Leeds&gender=martian", 400, []string{"There is a problem", "No listed therapist gives", `value="Leeds"`}},
 		{"/search?page=0&max_fee=lots", 400, []string{"Page must be", "Maximum fee must be", `href="#f-fees-max"`}},
 		{"/therapists/" + pub.Slug, 200, []string{pub.DisplayName, "Verification record", pub.Memberships[0].Number, "Next check due", "Fees"}},
