@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -93,11 +94,14 @@ type searchPage struct {
 	Errors      []errorItem
 	FieldError  map[string]string
 	Suggestions []link
-	Location    *geo.Location
-	AltURLs     []string
-	Radii       []option
-	Sorts       []option
-	Sort        string
+	// OnlineURL, for a place abroad, is the same search among therapists
+	// who work online.
+	OnlineURL string
+	Location  *geo.Location
+	AltURLs   []string
+	Radii     []option
+	Sorts     []option
+	Sort      string
 	// Order is the one-line "why this order" note.
 	Order       string
 	Summary     string
@@ -157,6 +161,15 @@ func (h *Handler) showSearch(w http.ResponseWriter, r *http.Request) error {
 			alt := cloneValues(v)
 			alt.Set("near", s)
 			page.Suggestions = append(page.Suggestions, link{Text: s, URL: "/search?" + alt.Encode()})
+		}
+		var ue *geo.UnknownLocationError
+		if _, gerr := h.Gaz.Resolve(v.Get("near")); fe["near"] != "" && errors.As(gerr, &ue) && ue.Outside != "" {
+			// Somewhere abroad: the same search, online, without the place.
+			online := cloneValues(v)
+			online.Del("near")
+			online.Del("radius_km")
+			online["format"] = []string{taxonomy.FormatOnline}
+			page.OnlineURL = "/search?" + online.Encode()
 		}
 		for _, p := range []string{"lat", "lon"} {
 			if page.FieldError["near"] == "" && page.FieldError[p] != "" {
