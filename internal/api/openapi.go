@@ -87,7 +87,7 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 			"/api/v1/therapists": obj{"get": obj{
 				"operationId": "searchTherapists",
 				"summary":     "Search verified therapists",
-				"description": "The same parameters and rules as the search page. Empty values count as absent; unknown parameters are ignored.",
+				"description": "The same parameters and rules as the search page. Empty values count as absent; a parameter this endpoint does not take is refused (400) with the closest it does, so a misspelt filter never returns an unfiltered answer.",
 				"parameters": []obj{
 					str("near", "A UK town, place or postcode (district or full) to search around.", obj{"type": "string", "maxLength": 100}),
 					str("lat", "Latitude of the point to search around, with lon (instead of near).", obj{"type": "string", "pattern": `^(-?[0-9]{1,6}(\.[0-9]{1,8})?)?$`}),

@@ -45,9 +45,22 @@ func TestPeersAgree(t *testing.T) {
 	}
 	parser := &search.Parser{Tax: tax, Gaz: gaz, Analyzer: an}
 	cases := bench.Mix(gaz, tax, 280, 3)
-	_, want, err := bench.Measure(ctx, &bench.Confide{Parser: parser, Index: ix, Now: now}, cases, 0)
+	engine := &bench.Confide{Parser: parser, Index: ix, Now: now}
+	_, want, err := bench.Measure(ctx, engine, cases, 0)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Every class has its allocations measured, and a search allocates
+	// something (its page of results) but not a copy of the index.
+	allocs, err := bench.MeasureAllocs(engine, cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, class := range bench.Classes {
+		a, ok := allocs[class]
+		if !ok || a.P50 == 0 || a.Max < a.P50 || a.Max > 64<<20 {
+			t.Errorf("allocations of %s: %+v (present %v)", class, a, ok)
+		}
 	}
 	type peer interface {
 		bench.System

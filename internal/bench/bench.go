@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -170,19 +171,54 @@ type Ratio struct {
 
 // Report is the JSON `confide bench search` writes.
 type Report struct {
-	Therapists          int                   `json:"therapists"`
-	Public              int                   `json:"public"`
-	Queries             int                   `json:"queries"`
-	Seed                uint64                `json:"seed"`
-	BuildSeconds        float64               `json:"build_s"`
-	ReadRowsSeconds     float64               `json:"read_rows_s"`
-	HeapBytesPerProfile float64               `json:"heap_bytes_per_profile"`
-	Classes             map[string]Stats      `json:"classes"`
-	Peers               map[string]PeerReport `json:"peers"`
-	Machine             string                `json:"machine,omitempty"`
+	Therapists          int              `json:"therapists"`
+	Public              int              `json:"public"`
+	Queries             int              `json:"queries"`
+	Seed                uint64           `json:"seed"`
+	BuildSeconds        float64          `json:"build_s"`
+	ReadRowsSeconds     float64          `json:"read_rows_s"`
+	HeapBytesPerProfile float64          `json:"heap_bytes_per_profile"`
+	Classes             map[string]Stats `json:"classes"`
+	// Allocs are the bytes Confide allocates per query (parse and
+	// search), by class, from a second, untimed pass.
+	Allocs  map[string]AllocStats `json:"allocs"`
+	Peers   map[string]PeerReport `json:"peers"`
+	Machine string                `json:"machine,omitempty"`
 }
 
 // Table renders the report for people.
+// AllocStats are one class's heap bytes allocated per query.
+type AllocStats struct {
+	P50 uint64 `json:"p50_bytes"`
+	Max uint64 `json:"max_bytes"`
+}
+
+// MeasureAllocs runs every case once more through the parser and the
+// index, reading the allocator's exact totals (runtime.ReadMemStats, which
+// stops the world, hence not in the timed pass) around each, and returns
+// the bytes allocated per query by class: what one search costs the
+// garbage collector.
+func MeasureAllocs(c *Confide, cases []Case) (map[string]AllocStats, error) {
+	by := map[string][]uint64{}
+	var before, after runtime.MemStats
+	for _, k := range cases {
+		runtime.ReadMemStats(&before)
+		q, err := c.Parser.Parse(k.Values, c.Now)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", k.Class, k.Values.Encode(), err)
+		}
+		c.Index.Search(q)
+		runtime.ReadMemStats(&after)
+		by[k.Class] = append(by[k.Class], after.TotalAlloc-before.TotalAlloc)
+	}
+	out := map[string]AllocStats{}
+	for class, bs := range by {
+		slices.Sort(bs)
+		out[class] = AllocStats{P50: bs[(len(bs)-1)/2], Max: bs[len(bs)-1]}
+	}
+	return out, nil
+}
+
 func (r *Report) Table() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d profiles (%d public), %d queries, seed %d\n", r.Therapists, r.Public, r.Queries, r.Seed)
@@ -197,14 +233,15 @@ func (r *Report) Table() string {
 		peers = append(peers, p)
 	}
 	slices.Sort(peers)
-	fmt.Fprintf(&b, "%-22s %10s %10s %10s %10s %10s", "class (µs)", "p50", "p90", "p99", "max", "qps")
+	fmt.Fprintf(&b, "%-22s %10s %10s %10s %10s %10s %10s %10s", "class (µs)", "p50", "p90", "p99", "max", "qps", "KiB p50", "KiB max")
 	for _, p := range peers {
 		fmt.Fprintf(&b, " %12s %12s %9s %9s", p+" p50", p+" p99", "×p50", "×p99")
 	}
 	b.WriteString("\n")
 	for _, c := range classes {
 		s := r.Classes[c]
-		fmt.Fprintf(&b, "%-22s %10.1f %10.1f %10.1f %10.1f %10.0f", c, s.P50, s.P90, s.P99, s.Max, s.QPS)
+		al := r.Allocs[c]
+		fmt.Fprintf(&b, "%-22s %10.1f %10.1f %10.1f %10.1f %10.0f %10.1f %10.1f", c, s.P50, s.P90, s.P99, s.Max, s.QPS, float64(al.P50)/1024, float64(al.Max)/1024)
 		for _, p := range peers {
 			ps := r.Peers[p].Classes[c]
 			fmt.Fprintf(&b, " %12.1f %12.1f %9.1f %9.1f", ps.P50, ps.P99, ps.P50/math.Max(s.P50, 1e-9), ps.P99/math.Max(s.P99, 1e-9))

@@ -96,7 +96,11 @@ func runSearch(ctx context.Context, opts SearchOptions, stdout, stderr io.Writer
 	cases := Mix(gaz, tax, opts.Queries, opts.Seed)
 	warm := min(len(cases), 3*len(Classes))
 	var want []Answer
-	if rep.Classes, want, err = Measure(ctx, &Confide{Parser: parser, Index: ix, Now: now}, cases, warm); err != nil {
+	engine := &Confide{Parser: parser, Index: ix, Now: now}
+	if rep.Classes, want, err = Measure(ctx, engine, cases, warm); err != nil {
+		return err
+	}
+	if rep.Allocs, err = MeasureAllocs(engine, cases); err != nil {
 		return err
 	}
 	disagreements := 0

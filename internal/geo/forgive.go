@@ -40,7 +40,6 @@ var shortNames = map[string]string{
 	"stoke":         "stoke on trent",
 	"newcastle":     "newcastle upon tyne",
 	"southend":      "southend on sea",
-	"st helier":     "st helier",
 	"the potteries": "stoke on trent",
 }
 
