@@ -463,7 +463,15 @@ func (r *run) facetCounts(all *roaring.Bitmap) map[string][]FacetCount {
 				counts = append(counts, FacetCount{v, int(set.GetCardinality())})
 			}
 		default:
-			counts = r.countValues(f, r.except(f))
+			within := all
+			if r.anyOf[f] != nil {
+				within = r.except(f)
+			}
+			// When nothing filters on this facet, leaving its filter out
+			// changes nothing: the count is within the result set itself,
+			// not a fresh copy of it (the largest allocation a search
+			// made).
+			counts = r.countValues(f, within)
 		}
 		out[facetNames[f]] = counts
 		runtime.Gosched()
