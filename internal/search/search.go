@@ -432,16 +432,27 @@ func (r *run) rangeFor(formats []string) *roaring.Bitmap {
 // except is the result set with every filter applied except the "any of"
 // facet skip (-1 for none).
 func (r *run) except(skip facet) *roaring.Bitmap {
+	var rg *roaring.Bitmap
+	if skip != fFormat {
+		rg = r.rangeFor(r.q.Formats)
+	}
+	narrows := rg != nil
+	for f, b := range r.anyOf {
+		narrows = narrows || b != nil && facet(f) != skip
+	}
+	if !narrows {
+		// Nothing to intersect: the common set itself, which the run
+		// owns and nobody changes after buildCommon, rather than a copy.
+		return r.common
+	}
 	out := r.common.Clone()
 	for f, b := range r.anyOf {
 		if b != nil && facet(f) != skip {
 			out.And(b)
 		}
 	}
-	if skip != fFormat {
-		if rg := r.rangeFor(r.q.Formats); rg != nil {
-			out.And(rg)
-		}
+	if rg != nil {
+		out.And(rg)
 	}
 	return out
 }
