@@ -205,14 +205,6 @@ func onlyParams(r *http.Request, known ...string) error {
 	} else {
 		name = "(unknown)"
 	}
-	close := fuzzy.Closest(name, candidates(known), 3, 3)
+	close := fuzzy.ClosestOf(name, known, 3, 3)
 	return &search.QueryError{Params: errs.Fields{name: msg}, Suggestions: map[string][]string{name: nonNil(close)}}
-}
-
-func candidates(names []string) []fuzzy.Candidate {
-	out := make([]fuzzy.Candidate, len(names))
-	for i, n := range names {
-		out[i] = fuzzy.Candidate{Text: n, Value: n}
-	}
-	return out
 }

@@ -121,3 +121,13 @@ func Closest(input string, cands []Candidate, n, maxDist int) []string {
 	}
 	return out
 }
+
+// ClosestOf is Closest over plain strings, each its own value: the
+// parameter names an endpoint takes, the genders listed therapists give.
+func ClosestOf(input string, options []string, n, maxDist int) []string {
+	cands := make([]Candidate, len(options))
+	for i, o := range options {
+		cands[i] = Candidate{Text: o, Value: o}
+	}
+	return Closest(input, cands, n, maxDist)
+}

@@ -37,8 +37,6 @@ type county struct {
 var shortNames = map[string]string{
 	"hull":          "kingston upon hull",
 	"brum":          "birmingham",
-	"stoke":         "stoke on trent",
-	"newcastle":     "newcastle upon tyne",
 	"southend":      "southend on sea",
 	"the potteries": "stoke on trent",
 }

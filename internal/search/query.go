@@ -269,7 +269,7 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 				genders = slices.Compact(genders)
 			}
 			if !slices.Contains(genders, key) {
-				fail("gender", fmt.Sprintf("No listed therapist gives %q as their gender. Choose from: %s", key, strings.Join(genders, ", ")), genderSuggestions(key, genders)...)
+				fail("gender", fmt.Sprintf("No listed therapist gives %q as their gender. Choose from: %s", key, strings.Join(genders, ", ")), fuzzy.ClosestOf(key, genders, 3, 3)...)
 				continue
 			}
 		}
@@ -422,15 +422,6 @@ func parseBool(s, param string, fail func(string, string, ...string)) bool {
 	}
 	fail(param, param+" must be true or false")
 	return false
-}
-
-// genderSuggestions are up to three known genders nearest to key.
-func genderSuggestions(key string, known []string) []string {
-	cands := make([]fuzzy.Candidate, len(known))
-	for i, k := range known {
-		cands[i] = fuzzy.Candidate{Text: k, Value: k}
-	}
-	return fuzzy.Closest(key, cands, 3, 3)
 }
 
 func closestOf(s string, options ...string) []string {

@@ -2,6 +2,7 @@ package search
 
 import (
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/confide-org/confide/internal/fuzzy"
@@ -37,12 +38,15 @@ func (ix *Index) HasTerm(stem, prefix string) bool {
 		if id, ok := seg.termIDs[stem]; ok && !seg.postings[id].IsEmpty() {
 			return true
 		}
-		if len(prefix) >= MinPrefixLen {
-			q := QueryTerms{Last: stem, LastRaw: prefix}
-			for _, id := range seg.lastTermIDs(q) {
-				if !seg.postings[id].IsEmpty() {
-					return true
-				}
+		if len(prefix) < MinPrefixLen {
+			continue
+		}
+		// The first live term with the prefix settles it: this runs on
+		// every text search, so it neither lists them all nor allocates.
+		i := sort.Search(len(seg.sorted), func(k int) bool { return seg.termStr[seg.sorted[k]] >= prefix })
+		for ; i < len(seg.sorted) && strings.HasPrefix(seg.termStr[seg.sorted[i]], prefix); i++ {
+			if !seg.postings[seg.sorted[i]].IsEmpty() {
+				return true
 			}
 		}
 	}
@@ -131,6 +135,7 @@ func (p *Parser) spell(text string, terms QueryTerms) (QueryTerms, []Correction)
 		}
 	})
 	var out []Correction
+	var sp *speller // listed once, and only if some word is unknown
 	fixed := make([]string, 0, len(raws))
 	for i, raw := range raws {
 		last := i == len(raws)-1
@@ -142,7 +147,10 @@ func (p *Parser) spell(text string, terms QueryTerms) (QueryTerms, []Correction)
 			fixed = append(fixed, raw)
 			continue
 		}
-		if to := p.speller().correct(raw, false); to != "" && p.Vocabulary.HasTerm(p.Analyzer.Stem(to), "") {
+		if sp == nil {
+			sp = p.speller()
+		}
+		if to := sp.correct(raw, false); to != "" && p.Vocabulary.HasTerm(p.Analyzer.Stem(to), "") {
 			out = append(out, Correction{From: raw, To: to})
 			fixed = append(fixed, to)
 			continue
@@ -164,6 +172,7 @@ func (p *Parser) DidYouMean(text string) string {
 		return ""
 	}
 	var out []string
+	var sp *speller
 	changed := false
 	words(text, func(w []byte) {
 		raw := string(w)
@@ -171,7 +180,10 @@ func (p *Parser) DidYouMean(text string) string {
 			out = append(out, raw)
 			return
 		}
-		if to := p.speller().correct(raw, true); to != "" && !slices.Contains(out, to) && p.Vocabulary.HasTerm(p.Analyzer.Stem(to), "") {
+		if sp == nil {
+			sp = p.speller()
+		}
+		if to := sp.correct(raw, true); to != "" && !slices.Contains(out, to) && p.Vocabulary.HasTerm(p.Analyzer.Stem(to), "") {
 			out = append(out, to)
 			changed = true
 			return
