@@ -137,7 +137,9 @@ func restore(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := store.CheckFile(ctx, tmp); err != nil {
 		return err
 	}
-	for _, suffix := range []string{"-wal", "-shm"} {
+	// The index snapshot beside the old database describes that one; a
+	// restored copy may reuse its change-feed positions for other changes.
+	for _, suffix := range []string{"-wal", "-shm", ".index"} {
 		_ = os.Remove(cfg.DB + suffix)
 	}
 	if err := os.Rename(tmp, cfg.DB); err != nil {

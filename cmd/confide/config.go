@@ -30,6 +30,11 @@ type config struct {
 	CrisisLines     string
 	SyncInterval    time.Duration
 	ShutdownTimeout time.Duration
+	// IndexSnapshot is the index snapshot file: "" for the default (beside
+	// the SQLite file; none with PostgreSQL), "off" for none.
+	IndexSnapshot         string
+	IndexSnapshotInterval time.Duration
+	IndexSnapshotMaxAge   time.Duration
 
 	// monitoring
 	MetricsAddr  string
@@ -159,6 +164,9 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	c.common(fs)
 	c.siteFlags(fs)
 	c.keyFlag(fs)
+	fs.StringVar(&c.IndexSnapshot, "index-snapshot", "", "file to keep a snapshot of the search index in, so that a restart loads it in seconds rather than rebuilding from the database (default: the SQLite file's path + .index; none with --database-url unless given; off: none)")
+	fs.DurationVar(&c.IndexSnapshotInterval, "index-snapshot-interval", app.DefaultSnapshotInterval, "how often to rewrite the index snapshot when profiles have changed (also done on shutdown; 0: only then)")
+	fs.DurationVar(&c.IndexSnapshotMaxAge, "index-snapshot-max-age", app.DefaultSnapshotMaxAge, "ignore an index snapshot older than this at start and build from the database (at most 20h: the change feed keeps a day)")
 	fs.DurationVar(&c.AuditAnchorInterval, "audit-anchor-interval", time.Hour, "how often to write the audit log's head to the log and to the anchor file beside the key file (also done on shutdown; 0: only then)")
 	fs.DurationVar(&c.EnquiryMinFill, "enquiry-min-fill", 3*time.Second, "enquiries sent sooner than this after the form was shown are refused as automated")
 	fs.DurationVar(&c.EnquiryRetention, "enquiry-retention", 365*24*time.Hour, "delete enquiries this long after their last activity")
@@ -305,6 +313,17 @@ func (c config) storeDSN() string {
 	return c.DB
 }
 
+// indexSnapshotPath is where serve keeps its index snapshot ("": none).
+func (c config) indexSnapshotPath() string {
+	switch c.IndexSnapshot {
+	case "off":
+		return ""
+	case "":
+		return app.DefaultSnapshotPath(c.storeDSN())
+	}
+	return c.IndexSnapshot
+}
+
 func (c *config) validate() error {
 	var errs []error
 	if (c.DatabaseURL != "" && !store.IsPostgresURL(c.DatabaseURL)) || (c.PeerURL != "" && !store.IsPostgresURL(c.PeerURL)) {
@@ -348,6 +367,12 @@ func (c *config) validate() error {
 	if c.SyncInterval < 0 {
 		errs = append(errs, errors.New("--sync-interval must not be negative"))
 	}
+	if c.IndexSnapshotInterval < 0 {
+		errs = append(errs, errors.New("--index-snapshot-interval must not be negative"))
+	}
+	if c.IndexSnapshotMaxAge < 0 || c.IndexSnapshotMaxAge > 20*time.Hour {
+		errs = append(errs, errors.New("--index-snapshot-max-age must be from 0 to 20h: the change feed keeps a day of changes to apply after loading it"))
+	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			errs = append(errs, fmt.Errorf("--metrics-addr must be host:port, like 127.0.0.1:9090: %w", err))
@@ -381,9 +406,10 @@ func (c config) appConfig() app.Config {
 			Argon2MemoryKiB: c.Argon2MemoryKiB, Argon2Time: c.Argon2Time},
 		Enquiries: app.EnquiriesConfig{KeyFile: c.KeyFile, MinFill: c.EnquiryMinFill, Retention: c.EnquiryRetention,
 			PerTherapistDay: c.PerTherapistDay, PerSenderDay: c.PerSenderDay},
-		Search: app.SearchConfig{SyncInterval: c.SyncInterval},
-		Jobs:   app.JobsConfig{Interval: c.JobsInterval},
-		Audit:  app.AuditConfig{AnchorInterval: c.AuditAnchorInterval},
+		Search: app.SearchConfig{SyncInterval: c.SyncInterval, SnapshotPath: c.indexSnapshotPath(),
+			SnapshotInterval: c.IndexSnapshotInterval, SnapshotMaxAge: c.IndexSnapshotMaxAge},
+		Jobs:  app.JobsConfig{Interval: c.JobsInterval},
+		Audit: app.AuditConfig{AnchorInterval: c.AuditAnchorInterval},
 	}
 }
 

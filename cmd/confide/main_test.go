@@ -75,6 +75,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"demo", "--as-of", "yesterday", "--db", filepath.Join(t.TempDir(), "x.db")}, 1, "--as-of"},
 		{[]string{"serve", "--database-url", "mysql://db/confide"}, 2, "--database-url must start with postgres://"},
 		{[]string{"serve", "--outbox-lease", "1s"}, 2, "--outbox-lease must be at least 2s"},
+		{[]string{"serve", "--index-snapshot-max-age", "30h"}, 2, "--index-snapshot-max-age must be from 0 to 20h"},
+		{[]string{"serve", "--index-snapshot-interval", "-1m"}, 2, "--index-snapshot-interval must not be negative"},
 		{[]string{"migrate-store", "--to", "postgres://127.0.0.1:1/x"}, 1, "--from and --to are required"},
 		{[]string{"migrate-store", "--from", "a.db", "--to", "a.db"}, 1, "the same database"},
 		{[]string{"migrate-store", "--from", "/no/such/confide.db", "--to", "postgres://127.0.0.1:1/x"}, 1, "--from: stat /no/such/confide.db: no such file"},

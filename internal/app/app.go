@@ -54,6 +54,8 @@ type App struct {
 	Log     *slog.Logger
 	Index   *search.Index
 	Syncer  *search.Syncer
+	// snapshots keeps the index snapshot file, when one is configured.
+	snapshots *snapshots
 	// Accounts … Keys are the domain services.
 	Accounts *account.Service
 	Verify   *verify.Service
@@ -95,6 +97,35 @@ func (a *App) closeParts() {
 		a.Catcher.Close()
 	}
 	a.DB.Close()
+}
+
+// buildIndex fills the search index: from the snapshot file when there
+// is a trustworthy one, then brought up to date from the change feed and
+// swept of checks that fell overdue meanwhile; otherwise from the store.
+func (a *App) buildIndex(ctx context.Context, cfg SearchConfig, db *store.DB) error {
+	start := time.Now()
+	if cfg.SnapshotPath != "" {
+		a.snapshots = &snapshots{path: cfg.SnapshotPath, maxAge: cmp.Or(cfg.SnapshotMaxAge, DefaultSnapshotMaxAge), index: a.Index, feed: db,
+			log: a.Log, now: a.Syncer.Now, catchUp: a.Syncer.Step}
+		if a.snapshots.load(ctx) {
+			n, err := a.Syncer.Step(ctx)
+			if err != nil {
+				return fmt.Errorf("apply changes since the index snapshot: %w", err)
+			}
+			swept := a.Index.Sweep(a.Syncer.Now())
+			if n == 0 && swept == 0 {
+				a.snapshots.written = a.Index.Version() // the file is current
+			}
+			a.Log.Info("search index ready from snapshot", "public_profiles", a.Index.Len(), "changes_applied", n, "overdue_removed", swept,
+				"seconds", time.Since(start).Seconds())
+			return nil
+		}
+	}
+	if err := a.Index.Load(ctx, db); err != nil {
+		return err
+	}
+	a.Log.Info("search index built", "public_profiles", a.Index.Len(), "seconds", time.Since(start).Seconds())
+	return nil
 }
 
 // ownerEmails finds where to write to a profile's therapist: their
@@ -164,12 +195,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Time
 
 	analyzer := search.NewAnalyzer()
 	a.Index = search.NewIndex(tax, analyzer, now)
-	start := time.Now()
-	if err := a.Index.Load(ctx, db); err != nil {
+	a.Syncer = &search.Syncer{Index: a.Index, Feed: db, Interval: cfg.Search.SyncInterval, Log: log, Now: now, Prune: db.PruneChanges}
+	if err := a.buildIndex(ctx, cfg.Search, db); err != nil {
 		return nil, err
 	}
-	log.Info("search index built", "public_profiles", a.Index.Len(), "seconds", time.Since(start).Seconds())
-	a.Syncer = &search.Syncer{Index: a.Index, Feed: db, Interval: cfg.Search.SyncInterval, Log: log, Now: now, Prune: db.PruneChanges}
 	if a.Monitor, err = newMonitoring(a, log, now); err != nil {
 		return nil, err
 	}

@@ -96,6 +96,18 @@ type SearchConfig struct {
 	// SyncInterval is how often the index polls the change feed (0: no
 	// syncer in this process).
 	SyncInterval time.Duration
+	// SnapshotPath is the index snapshot file ("": none): loaded at start
+	// when it is intact and current, so the index need not be rebuilt
+	// from the store, and rewritten every SnapshotInterval and on
+	// shutdown.
+	SnapshotPath string
+	// SnapshotInterval is how often a changed index is written out (0:
+	// only on shutdown).
+	SnapshotInterval time.Duration
+	// SnapshotMaxAge is the oldest snapshot still used at start. It must
+	// stay well under the change feed's retention (a day), so that every
+	// change since the snapshot is still there to apply.
+	SnapshotMaxAge time.Duration
 }
 
 // JobsConfig covers scheduled work.

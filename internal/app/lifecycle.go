@@ -36,6 +36,9 @@ func (a *App) Start(ctx context.Context) error {
 		a.Syncer.Wake = a.DB.Wakeups(bg)
 		wg.Go(func() { a.Syncer.Run(bg) })
 	}
+	if every := a.cfg.Search.SnapshotInterval; a.snapshots != nil && every > 0 {
+		wg.Go(func() { a.snapshots.run(bg, every) })
+	}
 	if a.cfg.Jobs.Interval > 0 {
 		runner := &jobs.Runner{Ledger: a.DB, Owner: a.Outbox.Owner, Log: a.Log, Observer: a.Monitor.Metrics}
 		wg.Go(func() { runner.Run(bg, a.Jobs...) })
@@ -60,7 +63,8 @@ func (a *App) Start(ctx context.Context) error {
 
 // Close stops what Start started (waiting for a job or an email in
 // progress; an email cut off is retried by any replica once its lease
-// runs out), waits for account mail being queued, anchors the audit
+// runs out), waits for account mail being queued, writes the index
+// snapshot (when one is kept and the index changed), anchors the audit
 // chain's head, and closes the mail catcher and the store: the reverse of
 // the order New and Start made them in.
 func (a *App) Close() {
@@ -74,6 +78,15 @@ func (a *App) Close() {
 	}
 	if a.Accounts != nil {
 		a.Accounts.Wait()
+	}
+	// A snapshot of the index as it stops makes the next start quick.
+	if a.snapshots != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := a.snapshots.write(ctx)
+		cancel()
+		if err != nil {
+			a.Log.Error("index snapshot on shutdown", "err", err)
+		}
 	}
 	if a.Audit != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

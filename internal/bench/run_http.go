@@ -76,9 +76,10 @@ func AppConfig(dsn, dir string) app.Config {
 			OutboxPoll: time.Second, OutboxLease: time.Minute},
 		Accounts:  app.AccountsConfig{SessionIdle: time.Hour, SessionLifetime: 12 * time.Hour, Argon2MemoryKiB: 19456, Argon2Time: 2},
 		Enquiries: app.EnquiriesConfig{KeyFile: filepath.Join(dir, "confide.key"), MinFill: 3 * time.Second, Retention: 365 * 24 * time.Hour, PerTherapistDay: 20, PerSenderDay: 3},
-		Search:    app.SearchConfig{SyncInterval: syncInterval},
-		Jobs:      app.JobsConfig{Interval: 15 * time.Minute},
-		Audit:     app.AuditConfig{AnchorInterval: time.Hour},
+		Search: app.SearchConfig{SyncInterval: syncInterval, SnapshotPath: app.DefaultSnapshotPath(dsn),
+			SnapshotInterval: app.DefaultSnapshotInterval, SnapshotMaxAge: app.DefaultSnapshotMaxAge},
+		Jobs:  app.JobsConfig{Interval: 15 * time.Minute},
+		Audit: app.AuditConfig{AnchorInterval: time.Hour},
 	}
 }
 

@@ -30,6 +30,10 @@ import (
 // collection statistics, so its answer is exactly what one segment holding
 // every profile would give.
 type Index struct {
+	// mergeMu serialises the work that rewrites or reads the whole main
+	// segment at length (merging, sweeping, writing a snapshot); it is
+	// taken before mu.
+	mergeMu sync.Mutex
 	// mu guards main. Lock order: mu before omu. Changes take only omu.
 	mu   sync.RWMutex
 	main *segment
@@ -204,6 +208,18 @@ func (ix *Index) ProfileDeleted(id int64) {
 // it) and applies the changes in one batch; changes saved meanwhile go on
 // into the recent segment and stay there for the next merge.
 func (ix *Index) Merge() int {
+	// While a snapshot is being written (or another merge runs) this one
+	// stands aside: queueing for the write lock behind the writer's read
+	// lock would hold up every new search. The next tick merges.
+	if !ix.mergeMu.TryLock() {
+		return 0
+	}
+	defer ix.mergeMu.Unlock()
+	return ix.mergeLocked()
+}
+
+// mergeLocked is Merge with mergeMu held.
+func (ix *Index) mergeLocked() int {
 	// Idle ticks must not stall searches for the write lock.
 	ix.omu.RLock()
 	idle := len(ix.pending) == 0
@@ -256,14 +272,21 @@ func (ix *Index) Merge() int {
 // Sweep removes profiles whose next check has become overdue. Searches
 // already leave them out; sweeping frees their memory.
 func (ix *Index) Sweep(now time.Time) int {
+	if !ix.mergeMu.TryLock() { // as in Merge
+		return 0
+	}
+	defer ix.mergeMu.Unlock()
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.omu.Lock()
 	defer ix.omu.Unlock()
-	ix.version.Add(1)
 	// A masked doc is the next merge's business, and must stay in the
 	// main segment until then.
-	return ix.main.sweep(now, ix.maskLocked()) + ix.recent.sweep(now, nil)
+	n := ix.main.sweep(now, ix.maskLocked()) + ix.recent.sweep(now, nil)
+	if n > 0 {
+		ix.version.Add(1)
+	}
+	return n
 }
 
 // Search answers q from the index.

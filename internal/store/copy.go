@@ -135,7 +135,9 @@ func (db *DB) CopyTo(ctx context.Context, dst *DB, replace bool) ([]TableCount, 
 					}
 				}
 			}
-			return nil
+			// New contents under an old name would let a cache of the
+			// old contents (an index snapshot) pass for current.
+			return renewIdentity(ctx, tx)
 		})
 	})
 	if err != nil {

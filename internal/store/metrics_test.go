@@ -23,6 +23,15 @@ func TestMonitoringReads(t *testing.T) {
 		if err != nil || seq != 0 {
 			t.Fatalf("latest change %d, %v", seq, err)
 		}
+		if lo, hi, err := db.FeedSpan(ctx); err != nil || lo != 0 || hi != 0 {
+			t.Fatalf("feed span %d–%d, %v", lo, hi, err)
+		}
+		id, err := db.Identity(ctx)
+		again, err2 := db.Identity(ctx)
+		other, err3 := openTemp(t).Identity(ctx)
+		if err != nil || err2 != nil || err3 != nil || len(id) != 32 || id != again || id == other {
+			t.Fatalf("identities %q, %q, another database %q: %v %v %v", id, again, other, err, err2, err3)
+		}
 		ob, err := db.OutboxStats(ctx)
 		if err != nil || ob != (store.OutboxStats{}) {
 			t.Fatalf("outbox %+v, %v", ob, err)
@@ -43,6 +52,9 @@ func TestMonitoringReads(t *testing.T) {
 		seq, err := db.LatestChangeSeq(ctx)
 		if err != nil || seq != 2 {
 			t.Fatalf("latest change %d, %v; want 2", seq, err)
+		}
+		if lo, hi, err := db.FeedSpan(ctx); err != nil || lo != 1 || hi != 2 {
+			t.Fatalf("feed span %d–%d, %v; want 1–2", lo, hi, err)
 		}
 		ob, err := db.OutboxStats(ctx)
 		want := store.OutboxStats{Pending: 2, Dead: 1, OldestPending: time.Date(2026, 11, 25, 9, 1, 30, 250_000_000, time.UTC)}

@@ -380,6 +380,18 @@ func (db *DB) ChangesSince(ctx context.Context, seq int64, limit int) ([]directo
 	return out, rows.Err()
 }
 
+// FeedSpan is the oldest and newest change-feed positions still held (0
+// and 0 for an empty feed). An index snapshot taken at a position before
+// oldest may have missed changes that were pruned since, and one after
+// newest was taken from another (or a restored) database.
+func (db *DB) FeedSpan(ctx context.Context) (oldest, newest int64, err error) {
+	err = db.read.QueryRowContext(ctx, `SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM profile_changes`).Scan(&oldest, &newest)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: change feed span: %w", err)
+	}
+	return oldest, newest, nil
+}
+
 // PruneChanges drops change-feed entries older than before; every live
 // process has long applied them.
 func (db *DB) PruneChanges(ctx context.Context, before time.Time) (int64, error) {
