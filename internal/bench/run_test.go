@@ -29,7 +29,7 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		}, "--queries at least 7"},
 		{"search: unknown peer", func() error {
 			return RunSearch(ctx, SearchOptions{Options: ok, Peers: []string{"mysql"}}, io.Discard, io.Discard)
-		}, "peer must be sqlite or postgres"},
+		}, "peer must be sqlite, postgres or bleve"},
 		{"search: postgres without a URL", func() error {
 			return RunSearch(ctx, SearchOptions{Options: ok, Peers: []string{"sqlite", "postgres"}}, io.Discard, io.Discard)
 		}, "--peer postgres needs --database-url"},
