@@ -16,11 +16,11 @@ func (p *peerList) String() string { return strings.Join(*p, ",") }
 // Set adds a peer, refusing unknown ones.
 func (p *peerList) Set(v string) error {
 	switch v {
-	case "sqlite", "postgres":
+	case "sqlite", "postgres", "bleve":
 		*p = append(*p, v)
 		return nil
 	}
-	return fmt.Errorf("peer must be sqlite or postgres, not %q", v)
+	return fmt.Errorf("peer must be sqlite, postgres or bleve, not %q", v)
 }
 
 // benchOptions are the flags every `confide bench` command shares, as

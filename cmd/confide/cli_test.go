@@ -233,7 +233,7 @@ func TestBenchCommandErrors(t *testing.T) {
 		{[]string{"bench", "http", "--duration", "10ms"}, 1, "--duration at least 1s"},
 		{[]string{"bench", "http", "--wrk", "/nonexistent/wrk"}, 1, "wrk is needed"},
 		{[]string{"bench", "live", "--edits-per-second", "0"}, 1, "--edits-per-second and --workers at least 1"},
-		{[]string{"bench", "search", "--peer", "mysql"}, 2, "peer must be sqlite or postgres"},
+		{[]string{"bench", "search", "--peer", "mysql"}, 2, "peer must be sqlite, postgres or bleve"},
 		{[]string{"bench", "search", "--peer", "postgres"}, 1, "--peer postgres needs --database-url"},
 		{[]string{"bench", "search", "--therapists", "5"}, 1, "--therapists must be at least 100"},
 	} {

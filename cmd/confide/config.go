@@ -266,7 +266,7 @@ func (c *config) benchFlags(fs *flag.FlagSet, sub string) {
 	fs.StringVar(&c.CPUProfile, "cpu-profile", "", "write a CPU profile of the run here (go tool pprof reads it)")
 	switch sub {
 	case "search":
-		fs.Var(&c.Peers, "peer", "compare with a peer: sqlite or postgres (repeatable)")
+		fs.Var(&c.Peers, "peer", "compare with a peer: sqlite, postgres or bleve (repeatable; bleve also reports bleve_lean, facets only where the class shows them)")
 		fs.StringVar(&c.PeerURL, "database-url", "", "PostgreSQL URL for --peer postgres (a throwaway database: its tables are replaced)")
 	case "http":
 		fs.StringVar(&c.DatabaseURL, "database-url", "", "serve from this PostgreSQL database instead of the generated SQLite file (the profiles are generated into it when it has none), to compare the two stores")

@@ -2,7 +2,6 @@ package bench_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -26,18 +25,9 @@ import (
 func TestPeersAgree(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := store.Open(ctx, filepath.Join(dir, "c.db"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	tax, gaz := taxonomy.MustLoad(), geo.MustLoad()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	gen, _ := demo.NewGenerator(tax, gaz)
-	if err := gen.Load(ctx, db, directory.Validator{Tax: tax, Gaz: gaz}, 3000, 7, now, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := demoStore(t, 3000, 7, now)
 	an := search.NewAnalyzer()
 	ix := search.NewIndex(tax, an, func() time.Time { return now })
 	if err := ix.Load(ctx, db); err != nil {
@@ -116,4 +106,27 @@ func agree(t *testing.T, cases []bench.Case, want, got []bench.Answer) {
 		}
 	}
 	t.Logf("%d cases agree; non-empty per class %v", len(cases), nonEmpty)
+}
+
+// demoStore is a new store in a test directory holding n generated
+// profiles (seed, as of now), or none when n is 0.
+func demoStore(t *testing.T, n int, seed uint64, now time.Time) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "c.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if n > 0 {
+		tax, gaz := taxonomy.MustLoad(), geo.MustLoad()
+		gen, err := demo.NewGenerator(tax, gaz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := gen.Load(ctx, db, directory.Validator{Tax: tax, Gaz: gaz}, n, seed, now, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }

@@ -130,6 +130,63 @@ func Compare(want, got Answer) []string {
 	return diffs
 }
 
+// Comparable says which parts of a peer's answer can be held to
+// Confide's exactly, for a peer that cannot reproduce all of Confide's
+// semantics (Bleve: its analyser, its BM25, no recommended order).
+type Comparable struct {
+	// Set: the total and the facet counts (the peer matches exactly the
+	// profiles Confide matches).
+	Set bool
+	// Order: the page's ids and sort keys.
+	Order bool
+	// Facets: the peer was asked for facet counts at all.
+	Facets bool
+}
+
+// Exact is an answer compared in full.
+var Exact = Comparable{Set: true, Order: true, Facets: true}
+
+// CompareAs lists the differences between a peer's answer and Confide's
+// in the parts c says are comparable.
+func CompareAs(want, got Answer, c Comparable) []string {
+	if !c.Set {
+		want.Total, got.Total = 0, 0
+	}
+	if !c.Set || !c.Facets {
+		want.Facets, got.Facets = nil, nil
+	}
+	if !c.Order {
+		want.IDs, got.IDs, want.Keys, got.Keys = nil, nil, nil, nil
+	}
+	return Compare(want, got)
+}
+
+// OverlapTop is how many of the first n ids of Confide's page the peer's
+// first n share, as a share of the larger of the two lists (1 when both
+// are empty): how alike two orders that cannot be identical are.
+func OverlapTop(want, got Answer, n int) float64 {
+	w, g := want.IDs[:min(n, len(want.IDs))], got.IDs[:min(n, len(got.IDs))]
+	if len(w) == 0 && len(g) == 0 {
+		return 1
+	}
+	shared := 0
+	for _, id := range g {
+		if slices.Contains(w, id) {
+			shared++
+		}
+	}
+	return float64(shared) / float64(max(len(w), len(g)))
+}
+
+// RankedStats are one class's comparison where the order (and perhaps
+// the set) cannot be Confide's: the mean top-10 overlap, and how many
+// cases had the same total.
+type RankedStats struct {
+	N         int     `json:"n"`
+	Top10     float64 `json:"mean_top10_overlap"`
+	SameTotal int     `json:"same_total"`
+}
+
 func union(a, b map[string]int) map[string]bool {
 	out := map[string]bool{}
 	for k, v := range a {
@@ -161,6 +218,15 @@ type PeerReport struct {
 	Explain       map[string]string `json:"explain,omitempty"`
 	Version       string            `json:"version,omitempty"`
 	Ratios        map[string]Ratio  `json:"ratios,omitempty"`
+	// Ranked is, by class, how alike the answers are where the peer's
+	// order cannot be Confide's (see Comparable); those parts are not
+	// counted as disagreements.
+	Ranked map[string]RankedStats `json:"ranked,omitempty"`
+	// HeapBytesPerProfile is the peer's heap growth (after collection)
+	// while loading, per profile, for peers that live in this process;
+	// DiskBytesPerProfile its index files per profile.
+	HeapBytesPerProfile float64 `json:"heap_bytes_per_profile,omitempty"`
+	DiskBytesPerProfile float64 `json:"disk_bytes_per_profile,omitempty"`
 }
 
 // Ratio is how many times faster Confide is than a peer for a class.
@@ -249,7 +315,16 @@ func (r *Report) Table() string {
 		b.WriteString("\n")
 	}
 	for _, p := range peers {
-		fmt.Fprintf(&b, "\n%s: %d disagreements, loaded in %.1fs", p, r.Peers[p].Disagreements, r.Peers[p].LoadSeconds)
+		pr := r.Peers[p]
+		fmt.Fprintf(&b, "\n%s: %d disagreements, loaded in %.1fs", p, pr.Disagreements, pr.LoadSeconds)
+		if pr.HeapBytesPerProfile != 0 || pr.DiskBytesPerProfile != 0 {
+			fmt.Fprintf(&b, ", heap %.0f bytes per profile, disk %.0f bytes per profile", pr.HeapBytesPerProfile, pr.DiskBytesPerProfile)
+		}
+		for _, c := range classes {
+			if rs, ok := pr.Ranked[c]; ok {
+				fmt.Fprintf(&b, "\n  %-20s top-10 overlap %.2f over %d cases, same total in %d", c, rs.Top10, rs.N, rs.SameTotal)
+			}
+		}
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -18,8 +18,10 @@ import (
 // common Options: which peers to compare Confide's answers with.
 type SearchOptions struct {
 	Options
-	// Peers are "sqlite" and/or "postgres", measured in this order
-	// (--peer, repeatable).
+	// Peers are "sqlite", "postgres" and/or "bleve", measured in this
+	// order (--peer, repeatable). "bleve" reports two peers from one
+	// index: "bleve", asking for facet counts on every query as a results
+	// page shows them, and "bleve_lean", only in the facet classes.
 	Peers []string
 	// PeerURL is the throwaway PostgreSQL database the postgres peer
 	// replaces its tables in (--database-url); the Confide directory
@@ -48,8 +50,8 @@ func runSearch(ctx context.Context, opts SearchOptions, stdout, stderr io.Writer
 		return errors.New("--therapists must be at least 100 and --queries at least 7")
 	}
 	for _, name := range opts.Peers {
-		if name != "sqlite" && name != "postgres" {
-			return fmt.Errorf("peer must be sqlite or postgres, not %q", name)
+		if name != "sqlite" && name != "postgres" && name != "bleve" {
+			return fmt.Errorf("peer must be sqlite, postgres or bleve, not %q", name)
 		}
 	}
 	if slices.Contains(opts.Peers, "postgres") && opts.PeerURL == "" {
@@ -105,6 +107,14 @@ func runSearch(ctx context.Context, opts SearchOptions, stdout, stderr io.Writer
 	}
 	disagreements := 0
 	for _, name := range opts.Peers {
+		if name == "bleve" {
+			n, err := compareBleve(ctx, g.file+".bleve-peer", db, parser, now, rows, rep, cases, want, warm, stderr)
+			if err != nil {
+				return err
+			}
+			disagreements += n
+			continue
+		}
 		start := time.Now()
 		var p peer
 		switch name {
@@ -150,13 +160,36 @@ func comparePeer(ctx context.Context, p peer, confide map[string]Stats, cases []
 		return pr, err
 	}
 	pr.Classes = stats
+	partial, _ := p.(interface{ Comparable(Case) Comparable })
+	ranked := map[string][]RankedStats{}
 	for i, c := range cases {
-		if d := Compare(want[i], got[i]); len(d) > 0 {
+		cmp := Exact
+		if partial != nil {
+			cmp = partial.Comparable(c)
+		}
+		if !cmp.Order {
+			ranked[c.Class] = append(ranked[c.Class], RankedStats{N: 1, Top10: OverlapTop(want[i], got[i], 10),
+				SameTotal: boolInt(want[i].Total == got[i].Total)})
+		}
+		if d := CompareAs(want[i], got[i], cmp); len(d) > 0 {
 			pr.Disagreements++
 			if len(pr.Examples) < 10 {
 				pr.Examples = append(pr.Examples, Disagreement{Class: c.Class, Query: c.Values.Encode(), Diffs: d})
 			}
 		}
+	}
+	for class, list := range ranked {
+		var rs RankedStats
+		for _, r := range list {
+			rs.N++
+			rs.Top10 += r.Top10
+			rs.SameTotal += r.SameTotal
+		}
+		rs.Top10 /= float64(rs.N)
+		if pr.Ranked == nil {
+			pr.Ranked = map[string]RankedStats{}
+		}
+		pr.Ranked[class] = rs
 	}
 	for _, class := range Classes {
 		for _, c := range cases {
@@ -173,4 +206,46 @@ func comparePeer(ctx context.Context, p peer, confide map[string]Stats, cases []
 		}
 	}
 	return pr, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// compareBleve builds the Bleve peer in dir, measuring its build time and
+// its heap growth per profile (rows, as for Confide's index), and compares
+// it twice: "bleve" with facet counts on every query and "bleve_lean"
+// with them only where the class shows them. It returns the
+// disagreements of both.
+func compareBleve(ctx context.Context, dir string, src ProfileSource, parser *search.Parser, now time.Time, rows int, rep *Report,
+	cases []Case, want []Answer, warm int, stderr io.Writer) (int, error) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	b, err := NewBleve(ctx, dir, src, parser.Tax, parser, now)
+	if err != nil {
+		return 0, err
+	}
+	defer b.Close()
+	load := time.Since(start).Seconds()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heap := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(max(rows, 1))
+	disk := float64(b.DiskBytes) / float64(max(rows, 1))
+	fmt.Fprintf(stderr, "bleve peer: %d profiles (%d with more than one practice), %.1f MB on disk\n", b.Profiles, b.MultiLocation, float64(b.DiskBytes)/1e6)
+	total := 0
+	for _, p := range []*Bleve{b, b.Lean()} {
+		pr, err := comparePeer(ctx, p, rep.Classes, cases, want, warm, load, p.Name(), stderr)
+		if err != nil {
+			return 0, err
+		}
+		pr.HeapBytesPerProfile, pr.DiskBytesPerProfile = heap, disk
+		total += pr.Disagreements
+		rep.Peers[p.Name()] = pr
+	}
+	return total, nil
 }

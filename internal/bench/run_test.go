@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -29,7 +30,7 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		}, "--queries at least 7"},
 		{"search: unknown peer", func() error {
 			return RunSearch(ctx, SearchOptions{Options: ok, Peers: []string{"mysql"}}, io.Discard, io.Discard)
-		}, "peer must be sqlite or postgres"},
+		}, "peer must be sqlite, postgres or bleve"},
 		{"search: postgres without a URL", func() error {
 			return RunSearch(ctx, SearchOptions{Options: ok, Peers: []string{"sqlite", "postgres"}}, io.Discard, io.Discard)
 		}, "--peer postgres needs --database-url"},
@@ -112,5 +113,49 @@ func TestEditToken(t *testing.T) {
 			t.Fatalf("edits %d and %d share %q", prev, k, tok)
 		}
 		seen[tok] = k
+	}
+}
+
+// TestRunSearchBleve: `confide bench search --peer bleve` reports two
+// peers from one index, each with its build time, its memory and disk per
+// profile, and the top-10 overlap of the classes whose order Bleve cannot
+// reproduce, and finds no disagreement in the rest.
+func TestRunSearchBleve(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report.json")
+	opts := SearchOptions{Options: Options{Therapists: 600, Queries: 28, Seed: 4, BenchDB: filepath.Join(dir, "b.db"), JSONPath: out},
+		Peers: []string{"bleve"}}
+	var stdout strings.Builder
+	if err := RunSearch(context.Background(), opts, &stdout, io.Discard); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"bleve", "bleve_lean"} {
+		pr, ok := rep.Peers[name]
+		if !ok {
+			t.Fatalf("no %s in the report's peers: %v", name, rep.Peers)
+		}
+		if pr.LoadSeconds <= 0 || pr.HeapBytesPerProfile == 0 || pr.DiskBytesPerProfile <= 0 {
+			t.Errorf("%s: load %gs, heap %g, disk %g bytes per profile", name, pr.LoadSeconds, pr.HeapBytesPerProfile, pr.DiskBytesPerProfile)
+		}
+		for _, class := range []string{ClassLocalFacets, ClassOnlineText, ClassNationalText, ClassRuralWide} {
+			if rs, ok := pr.Ranked[class]; !ok || rs.N == 0 || rs.Top10 < 0 || rs.Top10 > 1 {
+				t.Errorf("%s: ranked %s = %+v (present %v)", name, class, rs, ok)
+			}
+		}
+		if _, ok := pr.Ranked[ClassLocalFiltered]; ok {
+			t.Errorf("%s: %s is compared in full, not by overlap", name, ClassLocalFiltered)
+		}
+		if !strings.Contains(stdout.String(), name+": 0 disagreements") || !strings.Contains(stdout.String(), "top-10 overlap") {
+			t.Errorf("table lacks %s's line:\n%s", name, stdout.String())
+		}
 	}
 }
