@@ -181,6 +181,10 @@ type segment struct {
 	strs     map[string]string
 	termStr  []string
 	postings []*roaring.Bitmap
+	tiers    *textTiers // see tiers.go
+	// fullRank, set only by tests, scores every match (heapRank) instead
+	// of using the tiers: the reference tieredRank must agree with.
+	fullRank bool
 	sorted   []uint32 // term ids in string order, for prefix search
 	bulk     bool     // loading: sort terms once at the end
 	totalLen uint64
@@ -227,6 +231,7 @@ func newSegment(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *seg
 		cells:       make(map[cellKey][]*point),
 		points:      make(map[geo.Point]*point),
 		termIDs:     make(map[string]uint32),
+		tiers:       &textTiers{},
 		scratch:     make(map[uint32]int),
 		wordTerm:    make(map[string]uint32),
 		stems:       make(map[string]string),
@@ -448,6 +453,7 @@ func (ix *segment) upsertLocked(p *directory.Profile, now time.Time) {
 		}
 	}
 	ix.text[d] = ix.analyse(p, d)
+	ix.tiers.add(d, &ix.text[d])
 	ix.totalLen += uint64(ix.text[d].length)
 	switch {
 	case ix.bulk:
@@ -539,6 +545,7 @@ func (ix *segment) removeLocked(d uint32) {
 	for _, t := range td.terms {
 		ix.postings[t].Remove(d)
 	}
+	ix.tiers.remove(d, td)
 	ix.totalLen -= uint64(td.length)
 	*td = textDoc{}
 	delete(ix.byID, card.ID)

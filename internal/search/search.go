@@ -69,6 +69,8 @@ type run struct {
 	// pointsInRadius are the practice positions within the radius.
 	pointsInRadius []pointDist
 	lastIDs        []uint32
+	// scored counts the documents tieredRank scored (for tests).
+	scored int
 }
 
 // newRun starts a search of segment ix over its live documents that are
@@ -168,9 +170,14 @@ func (r *run) finish(st textStats) part {
 		r.anyOf[fFormat] = r.union(fFormat, q.Formats)
 	}
 	all := r.except(-1)
-	score := r.scorer(st)
+	b := r.newBM25(st)
+	score := scorer(b)
 	p := part{total: int(all.GetCardinality())}
-	p.top = r.rank(all, score)
+	if !r.ix.fullRank && r.tieredEligible(b) {
+		p.top = r.tieredRank(all, r.q.Page*r.q.PerPage, b, score)
+	} else {
+		p.top = r.rank(all, score)
+	}
 	runtime.Gosched()
 	p.cards, p.scores = make([]*Card, len(p.top)), make([]float64, len(p.top))
 	for i, c := range p.top {
@@ -717,43 +724,78 @@ func (r *run) nearestFirst(all *roaring.Bitmap, k int) []ranked {
 	return append(out, r.heapRank(rest, k-len(out), nil)...)
 }
 
-// scorer returns the BM25 score function for the query's words, with the
-// collection statistics st.
-func (r *run) scorer(st textStats) func(d uint32) float64 {
+// bm25 scores documents of one segment for the query's words, with the
+// collection statistics of every segment searched.
+type bm25 struct {
+	ix      *segment
+	exact   []exactTerm
+	lastIDs []uint32
+	lastIDF float64
+	avgdl   float64
+}
+
+type exactTerm struct {
+	id  uint32
+	idf float64
+}
+
+// newBM25 is the scorer for the query's words, with the collection
+// statistics st; nil when the query has no words.
+func (r *run) newBM25(st textStats) *bm25 {
 	if r.q.Terms.Empty() {
-		return func(uint32) float64 { return 0 }
+		return nil
 	}
 	ix := r.ix
 	n := st.n
-	avgdl := st.totalLen / math.Max(n, 1)
+	b := &bm25{ix: ix, lastIDs: r.lastIDs, avgdl: st.totalLen / math.Max(n, 1)}
 	idf := func(df float64) float64 { return math.Log(1 + (n-df+0.5)/(df+0.5)) }
-	type exactTerm struct {
-		id  uint32
-		idf float64
-	}
-	var exact []exactTerm
 	for i, t := range r.q.Terms.Exact {
 		// A word this segment lacks adds nothing to its documents' scores.
 		if id, ok := ix.termIDs[t]; ok {
-			exact = append(exact, exactTerm{id, idf(st.exactDF[i])})
+			b.exact = append(b.exact, exactTerm{id, idf(st.exactDF[i])})
 		}
 	}
-	lastIDF := idf(st.lastDF)
-	return func(d uint32) float64 {
-		td := &ix.text[d]
-		norm := bm25K1 * (1 - bm25B + bm25B*float64(td.length)/avgdl)
-		score := 0.0
-		for _, e := range exact {
-			tf := float64(td.tf(e.id))
-			score += e.idf * tf * (bm25K1 + 1) / (tf + norm)
-		}
-		tf := 0
-		for _, id := range r.lastIDs {
-			tf += td.tf(id)
-		}
-		score += lastIDF * float64(tf) * (bm25K1 + 1) / (float64(tf) + norm)
-		return score
+	b.lastIDF = idf(st.lastDF)
+	return b
+}
+
+// score is document d's BM25 score.
+func (b *bm25) score(d uint32) float64 {
+	td := &b.ix.text[d]
+	norm := bm25K1 * (1 - bm25B + bm25B*float64(td.length)/b.avgdl)
+	score := 0.0
+	for _, e := range b.exact {
+		tf := float64(td.tf(e.id))
+		score += e.idf * tf * (bm25K1 + 1) / (tf + norm)
 	}
+	tf := 0
+	for _, id := range b.lastIDs {
+		tf += td.tf(id)
+	}
+	score += b.lastIDF * float64(tf) * (bm25K1 + 1) / (float64(tf) + norm)
+	return score
+}
+
+// bound is the largest score a document of length at least minLen could
+// have when its frequency of word g (of idfs) is at most tf(g): BM25 grows
+// with frequency and shrinks with length.
+func (b *bm25) bound(idfs []float64, tf func(g int) float64, minLen uint32) float64 {
+	norm := bm25K1 * (1 - bm25B + bm25B*float64(minLen)/b.avgdl)
+	s := 0.0
+	for g, idf := range idfs {
+		f := tf(g)
+		s += idf * f * (bm25K1 + 1) / (f + norm)
+	}
+	return s
+}
+
+// scorer returns the BM25 score function of b (0 for a query without
+// words).
+func scorer(b *bm25) func(d uint32) float64 {
+	if b == nil {
+		return func(uint32) float64 { return 0 }
+	}
+	return b.score
 }
 
 // NearestKm is the distance from p to the nearest of locs.

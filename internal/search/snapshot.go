@@ -427,6 +427,9 @@ func (ix *segment) decode(d *decoder) (err error) {
 	if d.err == nil && d.pos != len(d.b) {
 		d.fail("%d bytes after the end", len(d.b)-d.pos)
 	}
+	if d.err == nil {
+		ix.tiers = buildTiers(ix.text, ix.live)
+	}
 	return d.err
 }
 

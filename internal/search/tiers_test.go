@@ -1,0 +1,168 @@
+package search
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/confide-org/confide/internal/demo"
+	"github.com/confide-org/confide/internal/directory"
+	"github.com/confide-org/confide/internal/geo"
+	"github.com/confide-org/confide/internal/taxonomy"
+)
+
+type tierSource []*directory.Profile
+
+func (s tierSource) EachProfile(_ context.Context, fn func(*directory.Profile) error) (int64, error) {
+	for _, p := range s {
+		if err := fn(p); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// TestTieredRankAgrees: ranking by the text tiers gives exactly the page
+// that scoring every match gives (the same profiles, scores and order) for
+// broad and narrow words, words still being typed, two and three words,
+// both text orders, fresh-only searches and later pages; after edits that
+// leave the tiers' bounds loose, in both segments; and after a snapshot,
+// whose tiers are rebuilt on load. On broad words it must also score far
+// fewer documents than match, or the tiers are not doing their job.
+func TestTieredRankAgrees(t *testing.T) {
+	t.Parallel()
+	tax, gaz := taxonomy.MustLoad(), geo.MustLoad()
+	gen, err := demo.NewGenerator(tax, gaz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	ps := gen.Generate(4000, 3, now)
+	for i, p := range ps {
+		p.ID = int64(i + 1)
+		gen.Normalize(p)
+	}
+	an := NewAnalyzer()
+	parser := &Parser{Tax: tax, Gaz: gaz, Analyzer: an}
+	ix := NewIndex(tax, an, func() time.Time { return now })
+	if err := ix.Load(context.Background(), tierSource(ps)); err != nil {
+		t.Fatal(err)
+	}
+	queries := []string{"q=anxiety", "q=grief", "q=work", "q=trauma", "q=anx", "q=trau", "q=sleep", "q=leeds",
+		"q=depression+work", "q=grief+anxiety+stress", "q=relationship+family", "q=self+esteem",
+		"q=anxiety&sort=relevance", "q=work&sort=relevance&page=3", "q=grief&accepting=true",
+		"q=anxiety&approach=cbt&approach=psychodynamic", "q=depression&issue=anxiety", "q=trauma&format=online&per_page=50",
+		"q=anxiety&page=5&per_page=30", "q=person+centred&max_fee=60", "q=stress&sort=relevance&near=LS1&radius_km=40"}
+	// check compares the tiered and the full answers of every query, and
+	// returns how many documents the tiered answers scored and matched.
+	check := func(stage string) (scored, matched int) {
+		t.Helper()
+		for _, qs := range queries {
+			v, _ := url.ParseQuery(qs)
+			q, err := parser.Parse(v, now)
+			if err != nil {
+				t.Fatalf("%s: %v", qs, err)
+			}
+			tiered := ix.Search(q)
+			for _, seg := range []*segment{ix.main, ix.recent} {
+				seg.fullRank = true
+			}
+			full := ix.Search(q)
+			for _, seg := range []*segment{ix.main, ix.recent} {
+				seg.fullRank = false
+			}
+			if full.Total == 0 || len(full.Hits) == 0 {
+				t.Fatalf("%s: %s matches nothing, so proves nothing", stage, qs)
+			}
+			if !reflect.DeepEqual(tiered.Hits, full.Hits) || tiered.Total != full.Total {
+				for i := range min(len(tiered.Hits), len(full.Hits)) {
+					if tiered.Hits[i].Card.ID != full.Hits[i].Card.ID {
+						t.Fatalf("%s: %s: hit %d is %d (%.6f), scoring everything gives %d (%.6f)", stage, qs, i,
+							tiered.Hits[i].Card.ID, tiered.Hits[i].Rank, full.Hits[i].Card.ID, full.Hits[i].Rank)
+					}
+				}
+				t.Fatalf("%s: %s: %d hits of %d, scoring everything gives %d of %d", stage, qs, len(tiered.Hits), tiered.Total, len(full.Hits), full.Total)
+			}
+			if ix.recent.live.IsEmpty() && q.Point == nil {
+				r := ix.main.newRun(&q, nil)
+				r.finish(r.stats())
+				scored += r.scored
+				matched += tiered.Total
+			}
+		}
+		return scored, matched
+	}
+
+	scored, matched := check("built")
+	t.Logf("built: scored %d documents for %d matches", scored, matched)
+	if scored*10 > matched {
+		t.Fatalf("the tiers scored %d documents of %d matched: they prune nothing", scored, matched)
+	}
+
+	// Edits: some profiles grow much longer or shorter, repeat a word, or
+	// leave; in the recent segment first, then merged into the main one.
+	r := rand.New(rand.NewPCG(5, 9))
+	edit := func() {
+		for range 300 {
+			p := *ps[r.IntN(len(ps))]
+			switch r.IntN(4) {
+			case 0:
+				p.Headline = "Anxiety, anxiety and work stress: grief"
+				p.Statement = ""
+			case 1:
+				p.Statement += " I work with trauma, grief, anxiety, depression and sleep. I work with trauma, grief and work."
+			case 2:
+				p.Published = false
+			default:
+				p.Statement = "Anxiety."
+			}
+			ix.ProfileSaved(&p)
+		}
+	}
+	edit()
+	check("edited, in the recent segment")
+	ix.Merge()
+	check("edited and merged")
+	edit()
+	ix.Merge()
+	check("edited twice and merged")
+
+	var buf bytes.Buffer
+	if _, err := ix.WriteSnapshot(&buf, "test", now); err != nil {
+		t.Fatal(err)
+	}
+	loaded := NewIndex(tax, an, func() time.Time { return now })
+	if _, err := loaded.LoadSnapshot(buf.Bytes(), func(SnapshotInfo) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ix = loaded
+	check("loaded from a snapshot")
+}
+
+// TestLenBuckets: every length falls in the bucket whose floor is the
+// largest not above it, floors grow by at most lenRatio, and the bound a
+// bucket's floor gives is never below a document's own.
+func TestLenBuckets(t *testing.T) {
+	t.Parallel()
+	for _, n := range []uint32{0, 1, 2, 3, 9, 10, 11, 60, 61, 199, 200, 4095, 1 << 20} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			b := lenBucketOf(n)
+			if lenFloors[b] > n || (b+1 < len(lenFloors) && lenFloors[b+1] <= n) {
+				t.Fatalf("length %d in bucket %d [%d, %d)", n, b, lenFloors[b], lenFloors[b+1])
+			}
+			if n > 10 && float64(n) > float64(lenFloors[b])*lenRatio+1 {
+				t.Fatalf("length %d is more than %.2f times its bucket's floor %d", n, lenRatio, lenFloors[b])
+			}
+			bm := &bm25{avgdl: 120}
+			one := func(int) float64 { return 3 }
+			if got, own := bm.bound([]float64{1.5}, one, lenFloors[b]), bm.bound([]float64{1.5}, one, n); got < own {
+				t.Fatalf("bucket bound %v below the document's %v", got, own)
+			}
+		})
+	}
+}
