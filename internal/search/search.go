@@ -586,10 +586,14 @@ func (h *topK) Pop() any {
 	return x
 }
 
-// denseShare is the result-set size, as a share of the index, above which
-// walking a presorted order beats sorting the results: a walk then finds
-// k matches within about k/share steps.
-const denseShare = 8
+// walkOrHeap reports whether the k best of n results among live documents
+// are found sooner by walking a presorted order of all of them than by
+// keeping the best k in a heap. A walk finds k matches in about k·live/n
+// steps of one membership test each; a heap visits all n, each costing
+// a card and a rotation key, a few times a membership test.
+func walkOrHeap(n, k, live int) bool {
+	return 2*int64(n)*int64(n) >= int64(k)*int64(live)
+}
 
 // rank returns the best offset+perPage of the result set, best first,
 // with their sort keys (so that parts can be merged). Broad results in fee
@@ -602,7 +606,7 @@ func (r *run) rank(all *roaring.Bitmap, sc func(uint32) float64) []ranked {
 	if n == 0 {
 		return nil
 	}
-	dense := n*denseShare >= len(r.ix.cards)-len(r.ix.free)
+	dense := walkOrHeap(n, k, len(r.ix.cards)-len(r.ix.free))
 	day := uint64(dayOf(r.q.Now))
 	switch {
 	case r.q.Sort == SortFee && dense:
