@@ -182,6 +182,10 @@ type segment struct {
 	termStr  []string
 	postings []*roaring.Bitmap
 	tiers    *textTiers // see tiers.go
+	// changes counts upserts and removals, so that derived state (the
+	// facet bitsets, dense.go) knows when it is out of date.
+	changes   uint64
+	denseSets denseState
 	// fullRank, set only by tests, scores every match (heapRank) instead
 	// of using the tiers: the reference tieredRank must agree with.
 	fullRank bool
@@ -412,6 +416,7 @@ func (ix *segment) intern(s string) string {
 }
 
 func (ix *segment) upsertLocked(p *directory.Profile, now time.Time) {
+	ix.changes++
 	if d, ok := ix.byID[p.ID]; ok {
 		ix.removeLocked(d)
 	}
@@ -517,6 +522,7 @@ func (ix *segment) dayOrders(day int32) (fee, rot []uint32) {
 }
 
 func (ix *segment) removeLocked(d uint32) {
+	ix.changes++
 	card := ix.cards[d]
 	if ix.batch != nil {
 		ix.batch.Add(d)

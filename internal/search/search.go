@@ -71,6 +71,10 @@ type run struct {
 	lastIDs        []uint32
 	// scored counts the documents tieredRank scored (for tests).
 	scored int
+	// denseSets, when the segment has them, count facets; counters holds
+	// each result set counted within, as a bitset.
+	denseSets *denseFacets
+	counters  map[*roaring.Bitmap]*denseCounter
 }
 
 // newRun starts a search of segment ix over its live documents that are
@@ -466,6 +470,14 @@ func (r *run) except(skip facet) *roaring.Bitmap {
 
 func (r *run) facetCounts(all *roaring.Bitmap) map[string][]FacetCount {
 	out := make(map[string][]FacetCount, numFacets)
+	if d := r.ix.dense(); d != nil {
+		r.denseSets = d
+		defer func() {
+			for _, c := range r.counters {
+				c.release(r.ix)
+			}
+		}()
+	}
 	for f := range numFacets {
 		var counts []FacetCount
 		switch f {
@@ -499,6 +511,20 @@ func (r *run) facetCounts(all *roaring.Bitmap) map[string][]FacetCount {
 
 func (r *run) countValues(f facet, within *roaring.Bitmap) []FacetCount {
 	var counts []FacetCount
+	if r.denseSets != nil {
+		c, ok := r.counters[within]
+		if !ok {
+			c = r.ix.counter(r.denseSets, within)
+			if r.counters == nil {
+				r.counters = map[*roaring.Bitmap]*denseCounter{}
+			}
+			r.counters[within] = c
+		}
+		for v := range r.ix.facets[f] {
+			counts = append(counts, FacetCount{v, c.count(f, v)})
+		}
+		return counts
+	}
 	for v, b := range r.ix.facets[f] {
 		counts = append(counts, FacetCount{v, int(within.AndCardinality(b))})
 	}

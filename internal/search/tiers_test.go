@@ -166,3 +166,91 @@ func TestLenBuckets(t *testing.T) {
 		})
 	}
 }
+
+// TestDenseFacetCounts: counting facets with the bitsets gives the counts
+// roaring's intersections give, for narrow and broad result sets (sparse
+// and dense bitsets), filtered facets, after edits waiting in the recent
+// segment and after they are merged (the bitsets are rebuilt), with
+// searches running side by side.
+func TestDenseFacetCounts(t *testing.T) {
+	t.Parallel()
+	tax, gaz := taxonomy.MustLoad(), geo.MustLoad()
+	gen, err := demo.NewGenerator(tax, gaz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	ps := gen.Generate(3000, 4, now)
+	for i, p := range ps {
+		p.ID = int64(i + 1)
+		gen.Normalize(p)
+	}
+	an := NewAnalyzer()
+	parser := &Parser{Tax: tax, Gaz: gaz, Analyzer: an}
+	ix := NewIndex(tax, an, func() time.Time { return now })
+	if err := ix.Load(context.Background(), tierSource(ps)); err != nil {
+		t.Fatal(err)
+	}
+	queries := []string{"", "q=anxiety", "q=leeds", "near=LS1&radius_km=40", "near=M1&radius_km=10&approach=cbt&approach=psychodynamic",
+		"accepting=true&concessions=true&max_fee=50", "language=en&client=couples", "gender=woman&issue=anxiety", "format=online&q=grief",
+		"approach=cbt&language=pl&gender=man"}
+	check := func(stage string) {
+		t.Helper()
+		for _, qs := range queries {
+			v, _ := url.ParseQuery(qs)
+			q, err := parser.Parse(v, now)
+			if err != nil {
+				t.Fatalf("%s: %v", qs, err)
+			}
+			ix.main.denseSets.minDocs = 1
+			dense := ix.Search(q)
+			if ix.main.denseSets.built.Load() == nil {
+				t.Fatalf("%s: %s: no bitsets were built", stage, qs)
+			}
+			ix.main.denseSets.off = true
+			want := ix.Search(q)
+			ix.main.denseSets.off = false
+			if !reflect.DeepEqual(dense.Facets, want.Facets) {
+				t.Fatalf("%s: %s: bitset counts %v\nroaring counts %v", stage, qs, dense.Facets, want.Facets)
+			}
+		}
+	}
+	check("built")
+	for i := range 200 {
+		p := *ps[i*7%len(ps)]
+		p.Languages = []string{"pl", "en"}
+		p.Gender = "man"
+		if i%3 == 0 {
+			p.Published = false
+		}
+		ix.ProfileSaved(&p)
+	}
+	check("edited, in the recent segment")
+	before := ix.main.denseSets.built.Load()
+	ix.Merge()
+	check("merged")
+	if ix.main.denseSets.built.Load() == before {
+		t.Fatal("the merge did not lead to new bitsets")
+	}
+	// Side by side: every search gets the same counts whoever builds.
+	v, _ := url.ParseQuery("q=anxiety")
+	q, _ := parser.Parse(v, now)
+	want := ix.Search(q).Facets
+	ix.ProfileSaved(ps[1])
+	ix.Merge()
+	errs := make(chan string, 8)
+	for range 8 {
+		go func() {
+			if got := ix.Search(q).Facets; !reflect.DeepEqual(got, want) {
+				errs <- fmt.Sprint(got)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range 8 {
+		if e := <-errs; e != "" {
+			t.Fatalf("a concurrent search counted %s", e)
+		}
+	}
+}
