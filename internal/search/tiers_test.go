@@ -27,6 +27,28 @@ func (s tierSource) EachProfile(_ context.Context, fn func(*directory.Profile) e
 	return 0, nil
 }
 
+// demoIndex is an index of n demo profiles, with the parser for it.
+func demoIndex(t *testing.T, n int, seed uint64) (*Index, *Parser, []*directory.Profile, time.Time) {
+	t.Helper()
+	tax, gaz := taxonomy.MustLoad(), geo.MustLoad()
+	gen, err := demo.NewGenerator(tax, gaz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	ps := gen.Generate(n, seed, now)
+	for i, p := range ps {
+		p.ID = int64(i + 1)
+		gen.Normalize(p)
+	}
+	an := NewAnalyzer()
+	ix := NewIndex(tax, an, func() time.Time { return now })
+	if err := ix.Load(context.Background(), tierSource(ps)); err != nil {
+		t.Fatal(err)
+	}
+	return ix, &Parser{Tax: tax, Gaz: gaz, Analyzer: an}, ps, now
+}
+
 // TestTieredRankAgrees: ranking by the text tiers gives exactly the page
 // that scoring every match gives (the same profiles, scores and order) for
 // broad and narrow words, words still being typed, two and three words,
@@ -36,23 +58,8 @@ func (s tierSource) EachProfile(_ context.Context, fn func(*directory.Profile) e
 // fewer documents than match, or the tiers are not doing their job.
 func TestTieredRankAgrees(t *testing.T) {
 	t.Parallel()
-	tax, gaz := taxonomy.MustLoad(), geo.MustLoad()
-	gen, err := demo.NewGenerator(tax, gaz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	ps := gen.Generate(4000, 3, now)
-	for i, p := range ps {
-		p.ID = int64(i + 1)
-		gen.Normalize(p)
-	}
-	an := NewAnalyzer()
-	parser := &Parser{Tax: tax, Gaz: gaz, Analyzer: an}
-	ix := NewIndex(tax, an, func() time.Time { return now })
-	if err := ix.Load(context.Background(), tierSource(ps)); err != nil {
-		t.Fatal(err)
-	}
+	ix, parser, ps, now := demoIndex(t, 4000, 3)
+	tax, an := ix.tax, ix.an
 	queries := []string{"q=anxiety", "q=grief", "q=work", "q=trauma", "q=anx", "q=trau", "q=sleep", "q=leeds",
 		"q=depression+work", "q=grief+anxiety+stress", "q=relationship+family", "q=self+esteem",
 		"q=anxiety&sort=relevance", "q=work&sort=relevance&page=3", "q=grief&accepting=true",
@@ -174,23 +181,7 @@ func TestLenBuckets(t *testing.T) {
 // searches running side by side.
 func TestDenseFacetCounts(t *testing.T) {
 	t.Parallel()
-	tax, gaz := taxonomy.MustLoad(), geo.MustLoad()
-	gen, err := demo.NewGenerator(tax, gaz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	ps := gen.Generate(3000, 4, now)
-	for i, p := range ps {
-		p.ID = int64(i + 1)
-		gen.Normalize(p)
-	}
-	an := NewAnalyzer()
-	parser := &Parser{Tax: tax, Gaz: gaz, Analyzer: an}
-	ix := NewIndex(tax, an, func() time.Time { return now })
-	if err := ix.Load(context.Background(), tierSource(ps)); err != nil {
-		t.Fatal(err)
-	}
+	ix, parser, ps, now := demoIndex(t, 3000, 4)
 	queries := []string{"", "q=anxiety", "q=leeds", "near=LS1&radius_km=40", "near=M1&radius_km=10&approach=cbt&approach=psychodynamic",
 		"accepting=true&concessions=true&max_fee=50", "language=en&client=couples", "gender=woman&issue=anxiety", "format=online&q=grief",
 		"approach=cbt&language=pl&gender=man"}
