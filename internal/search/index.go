@@ -171,6 +171,7 @@ type segment struct {
 	concessions *roaring.Bitmap
 	accessible  *roaring.Bitmap // has a wheelchair-accessible practice
 	acceptDay   map[int32]*roaring.Bitmap
+	feeBands    map[int32]*roaring.Bitmap // see fee.go
 	dueDay      map[int32]*roaring.Bitmap
 
 	cells  map[cellKey][]*point
@@ -231,6 +232,7 @@ func newSegment(tax *taxonomy.Taxonomy, an *Analyzer, now func() time.Time) *seg
 		concessions: roaring.New(),
 		accessible:  roaring.New(),
 		acceptDay:   make(map[int32]*roaring.Bitmap),
+		feeBands:    make(map[int32]*roaring.Bitmap),
 		dueDay:      make(map[int32]*roaring.Bitmap),
 		cells:       make(map[cellKey][]*point),
 		points:      make(map[geo.Point]*point),
@@ -449,6 +451,7 @@ func (ix *segment) upsertLocked(p *directory.Profile, now time.Time) {
 		bitmapAt(ix.acceptDay, dayOf(card.ConfirmedAt)).Add(d)
 	}
 	bitmapAt(ix.dueDay, dayOf(card.NextCheckDue)).Add(d)
+	bitmapAt(ix.feeBands, feeBandOf(card.FeeMinPence)).Add(d)
 	for _, l := range card.Locations {
 		pt := ix.pointAt(geo.Point{Lat: l.Lat, Lon: l.Lon})
 		pt.docs.Add(d)
@@ -541,6 +544,7 @@ func (ix *segment) removeLocked(d uint32) {
 		removeFrom(ix.acceptDay, dayOf(card.ConfirmedAt), d)
 	}
 	removeFrom(ix.dueDay, dayOf(card.NextCheckDue), d)
+	removeFrom(ix.feeBands, feeBandOf(card.FeeMinPence), d)
 	for _, l := range card.Locations {
 		if pt, ok := ix.points[geo.Point{Lat: l.Lat, Lon: l.Lon}]; ok {
 			pt.docs.Remove(d)

@@ -331,8 +331,8 @@ func (r *run) radius() {
 			}
 		}
 	}
-	r.inRadius = roaring.FastOr(docs...)
-	r.accessibleInRadius = roaring.FastOr(acc...)
+	r.inRadius = r.ix.unionOf(docs)
+	r.accessibleInRadius = r.ix.unionOf(acc)
 }
 
 // buildCommon applies the filters that every facet count shares: text,
@@ -382,15 +382,7 @@ func (r *run) buildCommon() {
 	})
 	common := roaring.FastAnd(sets...)
 	if q.MaxFeePence >= 0 {
-		kept := roaring.New()
-		it := common.Iterator()
-		for it.HasNext() {
-			d := it.Next()
-			if ix.cards[d].FeeMinPence <= q.MaxFeePence {
-				kept.Add(d)
-			}
-		}
-		common = kept
+		common = ix.atMostFee(common, q.MaxFeePence)
 	}
 	r.common = common
 }

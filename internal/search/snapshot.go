@@ -429,6 +429,7 @@ func (ix *segment) decode(d *decoder) (err error) {
 	}
 	if d.err == nil {
 		ix.tiers = buildTiers(ix.text, ix.live)
+		ix.feeBands = buildFeeBands(ix.cards)
 	}
 	return d.err
 }

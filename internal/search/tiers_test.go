@@ -175,7 +175,8 @@ func TestLenBuckets(t *testing.T) {
 }
 
 // TestDenseFacetCounts: counting facets with the bitsets gives the counts
-// roaring's intersections give, for narrow and broad result sets (sparse
+// roaring's intersections give, and a radius's union built in a bitset
+// the results roaring's union gives, for narrow and broad result sets (sparse
 // and dense bitsets), filtered facets, after edits waiting in the recent
 // segment and after they are merged (the bitsets are rebuilt), with
 // searches running side by side.
@@ -183,6 +184,7 @@ func TestDenseFacetCounts(t *testing.T) {
 	t.Parallel()
 	ix, parser, ps, now := demoIndex(t, 3000, 4)
 	queries := []string{"", "q=anxiety", "q=leeds", "near=LS1&radius_km=40", "near=M1&radius_km=10&approach=cbt&approach=psychodynamic",
+		"near=IV1&radius_km=100&wheelchair=true", "near=B1&radius_km=60&sort=distance&page=2", "lat=52.2&lon=0.12&radius_km=80&format=online",
 		"accepting=true&concessions=true&max_fee=50", "language=en&client=couples", "gender=woman&issue=anxiety", "format=online&q=grief",
 		"approach=cbt&language=pl&gender=man"}
 	check := func(stage string) {
@@ -203,6 +205,9 @@ func TestDenseFacetCounts(t *testing.T) {
 			ix.main.denseSets.off = false
 			if !reflect.DeepEqual(dense.Facets, want.Facets) {
 				t.Fatalf("%s: %s: bitset counts %v\nroaring counts %v", stage, qs, dense.Facets, want.Facets)
+			}
+			if !reflect.DeepEqual(dense.Hits, want.Hits) || dense.Total != want.Total {
+				t.Fatalf("%s: %s: %d results with bitsets, %d without", stage, qs, dense.Total, want.Total)
 			}
 		}
 	}
