@@ -82,12 +82,15 @@ type run struct {
 // replaces).
 func (ix *segment) newRun(q *Query, mask *roaring.Bitmap) *run {
 	r := &run{ix: ix, q: q}
-	r.base = ix.live.Clone()
+	// Usually nothing is overdue or masked: the base is then the live set
+	// itself, which nothing changes while the search holds its lock (and
+	// the run never changes its base), rather than a copy of it.
+	r.base = ix.live
 	if expired := ix.overdue(*q); expired != nil {
-		r.base.AndNot(expired)
+		r.base = roaring.AndNot(r.base, expired)
 	}
 	if mask != nil && !mask.IsEmpty() {
-		r.base.AndNot(mask)
+		r.base = roaring.AndNot(r.base, mask)
 	}
 	if !q.Terms.Empty() {
 		r.lastIDs = ix.lastTermIDs(q.Terms)
@@ -125,9 +128,11 @@ func (r *run) stats() textStats {
 	}
 	st := textStats{n: float64(r.base.GetCardinality()), exactDF: make([]float64, len(q.Terms.Exact))}
 	total := ix.totalLen
-	it := roaring.AndNot(ix.live, r.base).Iterator()
-	for it.HasNext() {
-		total -= uint64(ix.text[it.Next()].length)
+	if r.base != ix.live {
+		it := roaring.AndNot(ix.live, r.base).Iterator()
+		for it.HasNext() {
+			total -= uint64(ix.text[it.Next()].length)
+		}
 	}
 	st.totalLen = float64(total)
 	for i, t := range q.Terms.Exact {
