@@ -4,12 +4,9 @@ import (
 	"math"
 	"net/http"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/search"
-	"github.com/confide-org/confide/internal/taxonomy"
 )
 
 type locationJSON struct {
@@ -151,26 +148,13 @@ func (h *Handler) listTherapists(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) facetLabel(facet, value string) string {
-	switch facet {
-	case search.FacetApproach:
-		return h.Tax.Label(taxonomy.Approach, value)
-	case search.FacetIssue:
-		return h.Tax.Label(taxonomy.Issue, value)
-	case search.FacetClient:
-		return h.Tax.Label(taxonomy.Client, value)
-	case search.FacetFormat:
-		return h.Tax.Label(taxonomy.Format, value)
-	case search.FacetLanguage:
-		return h.Tax.LanguageName(value)
+// facetLabel is how a facet value reads, as the search package's facet
+// table says.
+func (h *Handler) facetLabel(name, value string) string {
+	if f, ok := search.FacetByName(name); ok {
+		return f.ValueLabel(h.Tax, value)
 	}
-	return genderLabel(value)
-}
-
-// genderLabel turns a gender key back into words: "non-binary" → "Non-binary".
-func genderLabel(key string) string {
-	r, size := utf8.DecodeRuneInString(key)
-	return string(unicode.ToUpper(r)) + key[size:]
+	return value
 }
 
 func roundKm(d float64) float64 { return math.Round(d*10) / 10 }

@@ -39,8 +39,9 @@ const (
 	snapshotMagic = "CONFIDX\x00"
 	// snapshotFormat changes whenever the encoding or the meaning of a
 	// segment field does (a new Card field, a new facet, a different
-	// analyser that the fingerprint's probe would not notice).
-	snapshotFormat = 1
+	// analyser that the fingerprint's probe would not notice). Format 2:
+	// facets in facetTable's order (formats first).
+	snapshotFormat = 2
 	headerLen      = 8 + 4 + 8 + 8 + 8 + 8
 )
 
@@ -276,7 +277,8 @@ func encodeCard(e *encoder, c *Card, ref func(string)) {
 	e.str(c.Slug)
 	e.str(c.Name)
 	e.str(c.Headline)
-	for _, list := range [][]string{c.Approaches, c.Issues, c.Formats, c.ClientGroups, c.Languages, c.genderKeys} {
+	for f := range numFacets {
+		list := c.values(f)
 		e.uvarint(uint64(len(list)))
 		for _, v := range list {
 			ref(v)
@@ -432,8 +434,8 @@ func (ix *segment) decode(d *decoder) (err error) {
 
 func decodeCard(d *decoder, ref func() string) *Card {
 	c := &Card{ID: d.varint(), Slug: d.str(), Name: d.str(), Headline: d.str()}
-	lists := []*[]string{&c.Approaches, &c.Issues, &c.Formats, &c.ClientGroups, &c.Languages, &c.genderKeys}
-	for _, list := range lists {
+	for f := range numFacets {
+		list := facetTable[f].card(c)
 		n := d.count(1)
 		if n == 0 {
 			continue
