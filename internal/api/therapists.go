@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/confide-org/confide/internal/directory"
@@ -15,8 +16,11 @@ type locationJSON struct {
 	Lat        float64 `json:"lat"`
 	Lon        float64 `json:"lon"`
 	Wheelchair bool    `json:"wheelchair"`
-	Evenings   bool    `json:"evenings"`
-	Weekends   bool    `json:"weekends"`
+	// Evenings and Weekends are deprecated: session times belong to the
+	// therapist (therapistJSON.SessionTimes), and these repeat them on
+	// every practice so that older clients keep working.
+	Evenings bool `json:"evenings"`
+	Weekends bool `json:"weekends"`
 }
 
 type verificationJSON struct {
@@ -45,6 +49,7 @@ type therapistJSON struct {
 	ClientGroups            []string         `json:"client_groups"`
 	Languages               []string         `json:"languages"`
 	Gender                  *string          `json:"gender"`
+	SessionTimes            []string         `json:"session_times"`
 	FeeMinGBP               float64          `json:"fee_min_gbp"`
 	FeeMaxGBP               float64          `json:"fee_max_gbp"`
 	Concessions             bool             `json:"concessions"`
@@ -163,11 +168,11 @@ func (h *Handler) cardJSON(c *search.Card, now time.Time) therapistJSON {
 	t := therapistJSON{
 		ID: c.ID, Slug: c.Slug, URL: "/therapists/" + c.Slug, Name: c.Name, Headline: c.Headline,
 		Approaches: nonNil(c.Approaches), Issues: nonNil(c.Issues), Formats: nonNil(c.Formats),
-		ClientGroups: nonNil(c.ClientGroups), Languages: nonNil(c.Languages),
+		ClientGroups: nonNil(c.ClientGroups), Languages: nonNil(c.Languages), SessionTimes: nonNil(c.SessionTimes),
 		FeeMinGBP: float64(c.FeeMinPence) / 100, FeeMaxGBP: float64(c.FeeMaxPence) / 100,
 		Concessions: c.Concessions, Availability: string(c.Availability),
 		AcceptingNewClients: directory.AcceptingNow(c.Availability, c.ConfirmedAt, now),
-		Locations:           locationsJSON(c.Locations),
+		Locations:           locationsJSON(c.Locations, c.SessionTimes),
 		Verification:        h.verificationJSON(directory.Verified, c.Membership, c.VerifiedAt, c.NextCheckDue),
 	}
 	t.Verification.Rechecking = c.Rechecking
@@ -182,10 +187,13 @@ func (h *Handler) cardJSON(c *search.Card, now time.Time) therapistJSON {
 	return t
 }
 
-func locationsJSON(locs []directory.Location) []locationJSON {
+// locationsJSON lists the practices, each with the deprecated evenings
+// and weekends flags derived from the therapist's session times.
+func locationsJSON(locs []directory.Location, times []string) []locationJSON {
+	evenings, weekends := slices.Contains(times, directory.TimeEvenings), directory.OffersWeekends(times)
 	out := make([]locationJSON, 0, len(locs))
 	for _, l := range locs {
-		out = append(out, locationJSON{District: l.Outcode, Area: l.Area, Lat: l.Lat, Lon: l.Lon, Wheelchair: l.Wheelchair, Evenings: l.Evenings, Weekends: l.Weekends})
+		out = append(out, locationJSON{District: l.Outcode, Area: l.Area, Lat: l.Lat, Lon: l.Lon, Wheelchair: l.Wheelchair, Evenings: evenings, Weekends: weekends})
 	}
 	return out
 }

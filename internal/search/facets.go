@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/fuzzy"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
@@ -112,6 +113,20 @@ var facetTable = [...]Facet{
 	{Name: FacetGender, Label: "Therapist's gender", Noun: "gender", APIDoc: "The therapist's gender, in their words (lower case, hyphenated)", JSON: "gender",
 		Source: FromProfiles, Multi: false, Match: AnyOf,
 		query: func(q *Query) *[]string { return &q.Genders }, card: func(c *Card) *[]string { return &c.genderKeys }},
+	// Any of: someone who asks for evenings or Saturdays can go at either
+	// time, and all-of would hide a therapist who offers one of them.
+	{Name: FacetTimes, Label: "Evenings and weekends", Noun: "session time", APIDoc: "Times besides weekday daytime: weekday evenings after 5 pm, Saturdays, Sundays", JSON: "session_times",
+		Source: FromChoices, Choices: sessionTimeChoices(), Multi: true, Match: AnyOf,
+		query: func(q *Query) *[]string { return &q.Times }, card: func(c *Card) *[]string { return &c.SessionTimes }},
+}
+
+// sessionTimeChoices are the session times of the directory package.
+func sessionTimeChoices() []Choice {
+	var out []Choice
+	for _, t := range directory.SessionTimes() {
+		out = append(out, Choice{Value: t.Slug, Label: t.Label})
+	}
+	return out
 }
 
 // Facet names, as used in query parameters and in facet counts.
@@ -122,6 +137,7 @@ const (
 	FacetClient   = "client"
 	FacetLanguage = "language"
 	FacetGender   = "gender"
+	FacetTimes    = "times"
 )
 
 // facet is a facet's position in facetTable, which indexes the segment's

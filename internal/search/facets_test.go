@@ -66,3 +66,46 @@ func TestFacetTable(t *testing.T) {
 		t.Fatal("FacetByName found an undeclared facet")
 	}
 }
+
+// TestParseTimes is the parser's table for the session-times facet: any
+// case, repeated values once, and an unknown value refused with a message
+// naming the parameter's valid values and what was probably meant.
+func TestParseTimes(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		query   string
+		want    []string
+		problem string   // part of the error on times; "" for none
+		suggest []string // suggestions for times
+	}{
+		{"times=evenings", []string{"evenings"}, "", nil},
+		{"times=Saturdays&times=sundays", []string{"saturdays", "sundays"}, "", nil},
+		{"times=evenings&times=EVENINGS", []string{"evenings"}, "", nil},
+		{"times=", nil, "", nil},
+		{"times=weekends", nil, "Choose from: evenings, saturdays, sundays", []string{}},
+		{"times=saturday", nil, `"saturday" is not a session time we know`, []string{"saturdays"}},
+		{"times=evening&times=sundays", nil, "Choose from: evenings, saturdays, sundays", []string{"evenings"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			v, _ := url.ParseQuery(tt.query)
+			q, err := f.parser.Parse(v, time.Now())
+			if tt.problem == "" {
+				if err != nil || !slices.Equal(q.Times, tt.want) {
+					t.Fatalf("times %v (%v), want %v", q.Times, err, tt.want)
+				}
+				if back := q.Values()["times"]; !slices.Equal(back, tt.want) {
+					t.Fatalf("written back as %v", back)
+				}
+				return
+			}
+			fe, ok := errs.FieldsOf(err)
+			if !ok || !strings.Contains(fe["times"], tt.problem) {
+				t.Fatalf("error %v, want one on times containing %q", err, tt.problem)
+			}
+			if got := search.SuggestionsFor(err, "times"); len(tt.suggest) > 0 && !slices.Equal(got, tt.suggest) {
+				t.Fatalf("suggestions %v, want %v", got, tt.suggest)
+			}
+		})
+	}
+}

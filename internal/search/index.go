@@ -51,6 +51,7 @@ type Card struct {
 	Concessions  bool
 	Availability directory.Availability
 	ConfirmedAt  time.Time
+	SessionTimes []string
 	// Locations carry district, area and centroid; Postcode is blank.
 	Locations    []directory.Location
 	Membership   directory.Membership
@@ -545,6 +546,7 @@ func NewCard(p *directory.Profile) *Card {
 		Issues:       slices.Clone(p.Issues),
 		ClientGroups: slices.Clone(p.ClientGroups),
 		Languages:    slices.Clone(p.Languages),
+		SessionTimes: slices.Clone(p.SessionTimes),
 		Gender:       p.Gender,
 		FeeMinPence:  p.FeeMinPence, FeeMaxPence: p.FeeMaxPence,
 		Concessions: p.Concessions, Availability: p.Availability, ConfirmedAt: p.AvailabilityConfirmedAt,

@@ -60,6 +60,8 @@ type Query struct {
 	Clients    []string
 	Languages  []string
 	Genders    []string
+	// Times are session times (directory.TimeEvenings, …): any of them.
+	Times []string
 
 	// MaxFeePence is the highest acceptable minimum fee; -1 when unset.
 	MaxFeePence int

@@ -40,8 +40,9 @@ const (
 	// snapshotFormat changes whenever the encoding or the meaning of a
 	// segment field does (a new Card field, a new facet, a different
 	// analyser that the fingerprint's probe would not notice). Format 2:
-	// facets in facetTable's order (formats first).
-	snapshotFormat = 2
+	// facets in facetTable's order (formats first). Format 3: the times
+	// facet; locations lose their evenings and weekends flags.
+	snapshotFormat = 3
 	headerLen      = 8 + 4 + 8 + 8 + 8 + 8
 )
 
@@ -295,7 +296,7 @@ func encodeCard(e *encoder, c *Card, ref func(string)) {
 		ref(l.Area)
 		e.f64(l.Lat)
 		e.f64(l.Lon)
-		e.byte(flags(l.Wheelchair, l.Evenings, l.Weekends))
+		e.byte(flags(l.Wheelchair))
 	}
 	ref(c.Membership.Body)
 	e.str(c.Membership.Number)
@@ -456,7 +457,7 @@ func decodeCard(d *decoder, ref func() string) *Card {
 		l.Outcode, l.Area = ref(), ref()
 		l.Lat, l.Lon = d.f64(), d.f64()
 		b := d.byte()
-		l.Wheelchair, l.Evenings, l.Weekends = b&1 != 0, b&2 != 0, b&4 != 0
+		l.Wheelchair = b&1 != 0
 	}
 	c.Membership.Body = ref()
 	c.Membership.Number = d.str()

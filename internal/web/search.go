@@ -452,7 +452,7 @@ func (h *Handler) noResults(q search.Query) noResults {
 		v.Del("sort")
 		nr.Links = append(nr.Links, link{"Search without the keywords “" + q.Text + "”", "/search?" + v.Encode()})
 	}
-	if len(nr.Links) < 2 && (len(q.Issues)+len(q.Approaches)+len(q.Clients)+len(q.Languages)+len(q.Genders) > 0 || q.Accepting || q.Concessions || q.Wheelchair || q.MaxFeePence >= 0) {
+	if len(nr.Links) < 2 && (facetFiltered(q) || q.Accepting || q.Concessions || q.Wheelchair || q.MaxFeePence >= 0) {
 		v := url.Values{}
 		if q.Near != "" {
 			v.Set("near", q.Near)
@@ -460,6 +460,17 @@ func (h *Handler) noResults(q search.Query) noResults {
 		nr.Links = append(nr.Links, link{"Clear all filters", "/search?" + v.Encode()})
 	}
 	return nr
+}
+
+// facetFiltered reports whether q filters on any facet but the format
+// (which the no-results advice widens on its own).
+func facetFiltered(q search.Query) bool {
+	for _, f := range search.Facets() {
+		if f.Name != search.FacetFormat && len(f.Selected(&q)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func radiusOptions(current string) []option {
