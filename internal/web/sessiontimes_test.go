@@ -45,3 +45,34 @@ func TestProfileShowsSessionTimes(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchFiltersBySessionTimes checks the search page's evenings and
+// weekends group, which comes from the facet table alone: its options
+// with counts, the chosen one ticked, and an unknown value explained
+// beside the group while the rest of the search is kept.
+func TestSearchFiltersBySessionTimes(t *testing.T) {
+	srv, _ := newServer(t)
+	tests := []struct {
+		query  string
+		status int
+		want   []string
+	}{
+		{"/search?times=evenings", 200, []string{"<summary>Evenings and weekends</summary>",
+			`id="f-times-evenings" name="times" value="evenings" checked>`, `<label for="f-times-evenings">Weekday evenings (after 5 pm) <span class="count">(`,
+			`id="f-times-saturdays" name="times" value="saturdays">`}},
+		{"/search?near=Leeds&times=weekend", 400, []string{"There is a problem", "Choose from: evenings, saturdays, sundays", `value="Leeds"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			status, body, _ := fetch(t, srv.URL+tt.query)
+			if status != tt.status {
+				t.Fatalf("status %d, want %d", status, tt.status)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(body, want) && !strings.Contains(body, strings.ReplaceAll(want, `"`, "&#34;")) {
+					t.Errorf("page lacks %q", want)
+				}
+			}
+		})
+	}
+}
