@@ -70,6 +70,24 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 		return responses
 	}
 
+	// The facet parameters, and the therapist's facet fields with their
+	// enums, come from the search package's facet table.
+	var facetParams []obj
+	var facetFields []string
+	therapistFacets := obj{}
+	for _, f := range search.Facets() {
+		facetFields = append(facetFields, f.JSON)
+		facetParams = append(facetParams, list(f.Name, f.APIDescription(), f.Enum(tax)))
+		switch {
+		case !f.Multi:
+			therapistFacets[f.JSON] = nullable("string")
+		case f.Source == search.FromTaxonomy || f.Source == search.FromChoices:
+			therapistFacets[f.JSON] = obj{"type": "array", "items": obj{"type": "string", "enum": f.Enum(tax)}}
+		default:
+			therapistFacets[f.JSON] = stringList
+		}
+	}
+
 	termSchema := obj{"type": "object", "required": []string{"slug", "label", "description"}, "properties": obj{
 		"slug": obj{"type": "string"}, "label": obj{"type": "string"}, "description": obj{"type": "string"},
 		"synonyms": stringList, "codes": obj{"type": "array", "items": ref("Code")},
@@ -88,18 +106,13 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 				"operationId": "searchTherapists",
 				"summary":     "Search verified therapists",
 				"description": "The same parameters and rules as the search page. Empty values count as absent; a parameter this endpoint does not take is refused (400) with the closest it does, so a misspelt filter never returns an unfiltered answer.",
-				"parameters": []obj{
+				"parameters": slices.Concat([]obj{
 					str("near", "A UK town, place or postcode (district or full) to search around.", obj{"type": "string", "maxLength": 100}),
 					str("lat", "Latitude of the point to search around, with lon (instead of near).", obj{"type": "string", "pattern": `^(-?[0-9]{1,6}(\.[0-9]{1,8})?)?$`}),
 					str("lon", "Longitude of the point to search around, with lat.", obj{"type": "string", "pattern": `^(-?[0-9]{1,6}(\.[0-9]{1,8})?)?$`}),
 					str("radius_km", fmt.Sprintf("How far from the place to look, in km (%g to %g; default %g).", search.MinRadiusKm, search.MaxRadiusKm, search.DefaultRadiusKm),
 						obj{"type": "string", "pattern": `^([0-9]{1,6}(\.[0-9]{1,8})?)?$`}),
-					list("format", "Session formats: any of those given.", slugs(taxonomy.Format)),
-					list("approach", "Therapy approaches: any of those given.", slugs(taxonomy.Approach)),
-					list("issue", "Issues the therapist works with: all of those given.", slugs(taxonomy.Issue)),
-					list("client", "Client groups: any of those given.", slugs(taxonomy.Client)),
-					list("language", "Languages (ISO 639-1): any of those given.", languages),
-					list("gender", "The therapist's gender, in their words (lower case, hyphenated): any of those given.", nil),
+				}, facetParams, []obj{
 					str("max_fee", fmt.Sprintf("Highest fee per session in pounds (up to %d).", search.MaxFeeGBP), obj{"type": "string", "pattern": `^(£?[0-9]{1,5}(\.[0-9]{1,2})?)?$`}),
 					boolean("concessions", "Only therapists who offer concessionary fees."),
 					boolean("accepting", "Only therapists who have recently confirmed they are taking new clients."),
@@ -109,7 +122,7 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 						obj{"type": "string", "enum": []string{"", search.SortRecommended, search.SortDistance, search.SortRelevance, search.SortFee}}),
 					str("page", "Page of results, from 1.", obj{"type": "string", "pattern": `^([0-9]{1,9})?$`}),
 					str("per_page", fmt.Sprintf("Results per page (1 to %d, default %d).", search.MaxPerPage, search.DefaultPerPage), obj{"type": "string", "pattern": `^([0-9]{1,9})?$`}),
-				},
+				}),
 				"responses": standard(obj{
 					"200": ok("One page of results, with counts for every filter.", ref("SearchResult")),
 					"304": notModified,
@@ -199,21 +212,18 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 			"Location": obj{"type": "object", "required": []string{"district", "area", "lat", "lon", "wheelchair", "evenings", "weekends"},
 				"description": "A practice, to the postcode district only.",
 				"properties": obj{"district": obj{"type": "string"}, "area": obj{"type": "string"}, "lat": obj{"type": "number"}, "lon": obj{"type": "number"},
-					"wheelchair": obj{"type": "boolean"}, "evenings": obj{"type": "boolean"}, "weekends": obj{"type": "boolean"}}},
+					"wheelchair": obj{"type": "boolean"},
+					"evenings":   obj{"type": "boolean", "deprecated": true, "description": "Deprecated: the therapist sees clients on weekday evenings (session_times has evenings), the same on every practice."},
+					"weekends":   obj{"type": "boolean", "deprecated": true, "description": "Deprecated: the therapist sees clients at weekends (session_times has saturdays or sundays), the same on every practice."}}},
 			"Verification": obj{"type": "object", "required": []string{"status", "body", "body_name", "membership_number", "level", "verified_at", "next_check_due"},
 				"properties": obj{"status": obj{"type": "string"}, "body": obj{"type": "string"}, "body_name": obj{"type": "string"},
 					"membership_number": obj{"type": "string"}, "level": obj{"type": "string"}, "verified_at": date, "next_check_due": date}},
 			"Therapist": obj{"type": "object",
-				"required": []string{"id", "slug", "url", "name", "headline", "distance_km", "approaches", "issues", "formats", "client_groups", "languages", "gender",
-					"fee_min_gbp", "fee_max_gbp", "concessions", "availability", "availability_confirmed_at", "accepting_new_clients", "locations", "verification"},
-				"properties": obj{
+				"required": slices.Concat([]string{"id", "slug", "url", "name", "headline", "distance_km"}, facetFields,
+					[]string{"fee_min_gbp", "fee_max_gbp", "concessions", "availability", "availability_confirmed_at", "accepting_new_clients", "locations", "verification"}),
+				"properties": with(therapistFacets, obj{
 					"id": obj{"type": "integer"}, "slug": obj{"type": "string"}, "url": obj{"type": "string"}, "name": obj{"type": "string"}, "headline": obj{"type": "string"},
-					"distance_km":   nullable("number"),
-					"approaches":    obj{"type": "array", "items": obj{"type": "string", "enum": slugs(taxonomy.Approach)}},
-					"issues":        obj{"type": "array", "items": obj{"type": "string", "enum": slugs(taxonomy.Issue)}},
-					"formats":       obj{"type": "array", "items": obj{"type": "string", "enum": slugs(taxonomy.Format)}},
-					"client_groups": obj{"type": "array", "items": obj{"type": "string", "enum": slugs(taxonomy.Client)}},
-					"languages":     stringList, "gender": nullable("string"),
+					"distance_km": nullable("number"),
 					"fee_min_gbp": obj{"type": "number"}, "fee_max_gbp": obj{"type": "number"}, "concessions": obj{"type": "boolean"},
 					"availability": obj{"type": "string"}, "availability_confirmed_at": obj{"type": []string{"string", "null"}, "format": "date-time"},
 					"accepting_new_clients": obj{"type": "boolean"},
@@ -221,7 +231,7 @@ func OpenAPI(tax *taxonomy.Taxonomy, version string) ([]byte, error) {
 					"verification":          ref("Verification"),
 					"score":                 obj{"type": "number", "description": "Relevance, with q only."},
 					"recommended_score":     obj{"type": "number", "minimum": 0, "maximum": 8, "description": "3·match + 2·text + 2·near + 1·fresh, when sorted by recommendation."},
-				}},
+				})},
 			"Membership": obj{"type": "object", "required": []string{"body", "body_name", "membership_number", "level"},
 				"properties": obj{"body": obj{"type": "string"}, "body_name": obj{"type": "string"}, "membership_number": obj{"type": "string"}, "level": obj{"type": "string"}}},
 			"Profile": obj{"allOf": []obj{ref("Therapist"), {"type": "object", "required": []string{"statement_markdown", "statement_html", "memberships", "contact"},
@@ -313,4 +323,12 @@ func (h *Handler) showOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	writeBody(w, r, http.StatusOK, h.openapi)
 	return nil
+}
+
+// with adds the properties of extra to props and returns it.
+func with(extra, props obj) obj {
+	for k, v := range extra {
+		props[k] = v
+	}
+	return props
 }

@@ -3,13 +3,11 @@ package api
 import (
 	"math"
 	"net/http"
+	"slices"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/confide-org/confide/internal/directory"
 	"github.com/confide-org/confide/internal/search"
-	"github.com/confide-org/confide/internal/taxonomy"
 )
 
 type locationJSON struct {
@@ -18,8 +16,11 @@ type locationJSON struct {
 	Lat        float64 `json:"lat"`
 	Lon        float64 `json:"lon"`
 	Wheelchair bool    `json:"wheelchair"`
-	Evenings   bool    `json:"evenings"`
-	Weekends   bool    `json:"weekends"`
+	// Evenings and Weekends are deprecated: session times belong to the
+	// therapist (therapistJSON.SessionTimes), and these repeat them on
+	// every practice so that older clients keep working.
+	Evenings bool `json:"evenings"`
+	Weekends bool `json:"weekends"`
 }
 
 type verificationJSON struct {
@@ -48,6 +49,7 @@ type therapistJSON struct {
 	ClientGroups            []string         `json:"client_groups"`
 	Languages               []string         `json:"languages"`
 	Gender                  *string          `json:"gender"`
+	SessionTimes            []string         `json:"session_times"`
 	FeeMinGBP               float64          `json:"fee_min_gbp"`
 	FeeMaxGBP               float64          `json:"fee_max_gbp"`
 	Concessions             bool             `json:"concessions"`
@@ -151,26 +153,13 @@ func (h *Handler) listTherapists(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) facetLabel(facet, value string) string {
-	switch facet {
-	case search.FacetApproach:
-		return h.Tax.Label(taxonomy.Approach, value)
-	case search.FacetIssue:
-		return h.Tax.Label(taxonomy.Issue, value)
-	case search.FacetClient:
-		return h.Tax.Label(taxonomy.Client, value)
-	case search.FacetFormat:
-		return h.Tax.Label(taxonomy.Format, value)
-	case search.FacetLanguage:
-		return h.Tax.LanguageName(value)
+// facetLabel is how a facet value reads, as the search package's facet
+// table says.
+func (h *Handler) facetLabel(name, value string) string {
+	if f, ok := search.FacetByName(name); ok {
+		return f.ValueLabel(h.Tax, value)
 	}
-	return genderLabel(value)
-}
-
-// genderLabel turns a gender key back into words: "non-binary" → "Non-binary".
-func genderLabel(key string) string {
-	r, size := utf8.DecodeRuneInString(key)
-	return string(unicode.ToUpper(r)) + key[size:]
+	return value
 }
 
 func roundKm(d float64) float64 { return math.Round(d*10) / 10 }
@@ -179,11 +168,11 @@ func (h *Handler) cardJSON(c *search.Card, now time.Time) therapistJSON {
 	t := therapistJSON{
 		ID: c.ID, Slug: c.Slug, URL: "/therapists/" + c.Slug, Name: c.Name, Headline: c.Headline,
 		Approaches: nonNil(c.Approaches), Issues: nonNil(c.Issues), Formats: nonNil(c.Formats),
-		ClientGroups: nonNil(c.ClientGroups), Languages: nonNil(c.Languages),
+		ClientGroups: nonNil(c.ClientGroups), Languages: nonNil(c.Languages), SessionTimes: nonNil(c.SessionTimes),
 		FeeMinGBP: float64(c.FeeMinPence) / 100, FeeMaxGBP: float64(c.FeeMaxPence) / 100,
 		Concessions: c.Concessions, Availability: string(c.Availability),
 		AcceptingNewClients: directory.AcceptingNow(c.Availability, c.ConfirmedAt, now),
-		Locations:           locationsJSON(c.Locations),
+		Locations:           locationsJSON(c.Locations, c.SessionTimes),
 		Verification:        h.verificationJSON(directory.Verified, c.Membership, c.VerifiedAt, c.NextCheckDue),
 	}
 	t.Verification.Rechecking = c.Rechecking
@@ -198,10 +187,13 @@ func (h *Handler) cardJSON(c *search.Card, now time.Time) therapistJSON {
 	return t
 }
 
-func locationsJSON(locs []directory.Location) []locationJSON {
+// locationsJSON lists the practices, each with the deprecated evenings
+// and weekends flags derived from the therapist's session times.
+func locationsJSON(locs []directory.Location, times []string) []locationJSON {
+	evenings, weekends := slices.Contains(times, directory.TimeEvenings), directory.OffersWeekends(times)
 	out := make([]locationJSON, 0, len(locs))
 	for _, l := range locs {
-		out = append(out, locationJSON{District: l.Outcode, Area: l.Area, Lat: l.Lat, Lon: l.Lon, Wheelchair: l.Wheelchair, Evenings: l.Evenings, Weekends: l.Weekends})
+		out = append(out, locationJSON{District: l.Outcode, Area: l.Area, Lat: l.Lat, Lon: l.Lon, Wheelchair: l.Wheelchair, Evenings: evenings, Weekends: weekends})
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,14 @@ func TestPeersAgree(t *testing.T) {
 	}
 	parser := &search.Parser{Tax: tax, Gaz: gaz, Analyzer: an}
 	cases := bench.Mix(gaz, tax, 280, 3)
+	// Beyond the mix: the session-times facet filtered (any of), with other
+	// facets and in range of a place.
+	cases = append(cases, extraCases(t,
+		"times=evenings",
+		"times=saturdays&times=sundays&issue=anxiety&sort=fee",
+		"near=M1&radius_km=40&times=evenings&format=online&gender=woman",
+		"times=sundays&approach=cbt&approach=psychodynamic&q=anxiety",
+	)...)
 	engine := &bench.Confide{Parser: parser, Index: ix, Now: now}
 	_, want, err := bench.Measure(ctx, engine, cases, 0)
 	if err != nil {
@@ -80,6 +89,20 @@ func TestPeersAgree(t *testing.T) {
 			agree(t, cases, want, got)
 		})
 	}
+}
+
+// extraCases are queries beyond the mix, of class "extra".
+func extraCases(t *testing.T, queries ...string) []bench.Case {
+	t.Helper()
+	var out []bench.Case
+	for _, qs := range queries {
+		v, err := url.ParseQuery(qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, bench.Case{Class: "extra", Values: v})
+	}
+	return out
 }
 
 func agree(t *testing.T, cases []bench.Case, want, got []bench.Answer) {

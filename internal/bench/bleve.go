@@ -229,8 +229,6 @@ func NewBleve(ctx context.Context, dir string, src ProfileSource, tax *taxonomy.
 func (b *Bleve) profileDoc(p *directory.Profile, tax *taxonomy.Taxonomy) map[string]any {
 	card := search.NewCard(p)
 	doc := map[string]any{
-		search.FacetApproach: card.Approaches, search.FacetIssue: card.Issues, search.FacetFormat: card.Formats,
-		search.FacetClient: card.ClientGroups, search.FacetLanguage: card.Languages,
 		bvFee: float64(p.FeeMinPence), bvConcessions: p.Concessions, bvAvail: string(p.Availability),
 		bvDue: p.Verification.NextCheckDue.UTC(),
 		// The day's rotation as a fixed-width hexadecimal key, so that
@@ -238,8 +236,16 @@ func (b *Bleve) profileDoc(p *directory.Profile, tax *taxonomy.Taxonomy) map[str
 		// would round 64-bit keys).
 		bvRot: fmt.Sprintf("%016x", search.RotationKey(b.day, p.ID)),
 	}
-	if p.Gender != "" {
-		doc[search.FacetGender] = search.GenderKey(p.Gender)
+	// A keyword field per facet of the search package's table: a list
+	// for a multi-valued facet, the one value (if any) for the others.
+	for _, f := range search.Facets() {
+		vals := f.CardValues(card)
+		switch {
+		case f.Multi:
+			doc[f.Name] = vals
+		case len(vals) > 0:
+			doc[f.Name] = vals[0]
+		}
 	}
 	if !p.AvailabilityConfirmedAt.IsZero() {
 		doc[bvConfirmed] = p.AvailabilityConfirmedAt.UTC()
@@ -512,8 +518,12 @@ func (b *Bleve) build(ctx context.Context, q search.Query) (*bleveQuery, error) 
 	if !q.Terms.Empty() {
 		bq.common = append(bq.common, b.textQuery(q)...)
 	}
-	for _, i := range q.Issues {
-		bq.common = append(bq.common, term(search.FacetIssue, i))
+	for _, f := range search.Facets() {
+		if f.Match == search.AllOf {
+			for _, v := range f.Selected(&q) {
+				bq.common = append(bq.common, term(f.Name, v))
+			}
+		}
 	}
 	if q.Concessions {
 		c := bleve.NewBoolFieldQuery(true)
@@ -544,16 +554,16 @@ func (b *Bleve) build(ctx context.Context, q search.Query) (*bleveQuery, error) 
 		w.SetField(bvWheelchair)
 		bq.common = append(bq.common, w)
 	}
-	for f, vals := range map[string][]string{search.FacetApproach: q.Approaches, search.FacetClient: q.Clients,
-		search.FacetLanguage: q.Languages, search.FacetGender: q.Genders, search.FacetFormat: q.Formats} {
-		if len(vals) == 0 {
+	for _, f := range search.Facets() {
+		vals := f.Selected(&q)
+		if f.Match != search.AnyOf || len(vals) == 0 {
 			continue
 		}
 		var terms []query.Query
 		for _, v := range vals {
-			terms = append(terms, term(f, v))
+			terms = append(terms, term(f.Name, v))
 		}
-		bq.anyOf[f] = bleve.NewDisjunctionQuery(terms...)
+		bq.anyOf[f.Name] = bleve.NewDisjunctionQuery(terms...)
 	}
 	return bq, nil
 }

@@ -64,7 +64,7 @@ func TestBleveAgrees(t *testing.T) {
 	cases := bench.Mix(gaz, tax, 280, 3)
 	// Beyond the mix: every filter, format counted in range, the distance
 	// order with remote formats from outside the radius, fee order.
-	for _, qs := range []string{
+	cases = append(cases, extraCases(t,
 		"near=LS1&radius_km=30&format=in_person&format=online&sort=distance",
 		"near=M1&radius_km=20&wheelchair=true&gender=woman&gender=man",
 		"near=EH1&radius_km=50&language=en&language=pl&client=couples",
@@ -76,13 +76,9 @@ func TestBleveAgrees(t *testing.T) {
 		"q=anxiety&sort=relevance",
 		"near=TR18&radius_km=1&format=online&sort=distance&page=2",
 		"near=TR18&radius_km=2&format=phone&sort=distance",
-	} {
-		v, err := url.ParseQuery(qs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cases = append(cases, bench.Case{Class: "extra", Values: v})
-	}
+		"near=LS1&radius_km=40&times=evenings&times=sundays",
+		"times=saturdays&issue=anxiety&format=online&sort=fee",
+	)...)
 	_, want, err := bench.Measure(ctx, f.engine, cases, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,25 @@ func (f *filters) where(skip string) string {
 	return strings.Join(conds, " AND ")
 }
 
+// facetCounts renders, with one, the counting statement of every facet
+// but formats (which each peer counts with its range rule): an any-of
+// facet is counted without its own filter, an all-of one within the
+// results.
+func (f *filters) facetCounts(one func(facet, where string) string) []string {
+	var out []string
+	for _, fc := range search.Facets() {
+		skip := fc.Name
+		switch {
+		case fc.Name == search.FacetFormat:
+			continue
+		case fc.Match == search.AllOf:
+			skip = ""
+		}
+		out = append(out, one(fc.Name, f.where(skip)))
+	}
+	return out
+}
+
 // with renders common table expressions.
 func with(ctes []string) string {
 	if len(ctes) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,19 +39,23 @@ func NewPostgres(ctx context.Context, url string, src ProfileSource, tax *taxono
 	if err != nil {
 		return nil, err
 	}
-	if _, err := pool.Exec(ctx, postgresSchema); err != nil {
+	if _, err := pool.Exec(ctx, postgresSchema+pgFacetColumns()); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres peer schema: %w", err)
 	}
 	day := uint64(dayNumber(now))
 	var profs, locs, tfs [][]any
+	var facetCols []string
+	for _, f := range search.Facets() {
+		facetCols = append(facetCols, pgColumn(f.Name))
+	}
 	flush := func() error {
 		for _, b := range []struct {
 			table string
 			cols  []string
 			rows  *[][]any
 		}{
-			{"prof", []string{"id", "due", "fee_min", "concessions", "availability", "confirmed_at", "doc_len", "rot", "approaches", "issues", "formats", "clients", "languages", "genders", "body"}, &profs},
+			{"prof", slices.Concat([]string{"id", "due", "fee_min", "concessions", "availability", "confirmed_at", "doc_len", "rot", "body"}, facetCols), &profs},
 			{"loc", []string{"id", "lat", "lon", "wheelchair"}, &locs},
 			{"tf", []string{"term", "id", "tf"}, &tfs},
 		} {
@@ -79,13 +84,12 @@ func NewPostgres(ctx context.Context, url string, src ProfileSource, tax *taxono
 			terms = append(terms, t)
 			tfs = append(tfs, []any{t, p.ID, n})
 		}
-		var genders []string
-		if p.Gender != "" {
-			genders = []string{search.GenderKey(p.Gender)}
+		row := []any{p.ID, p.Verification.NextCheckDue.UTC(), p.FeeMinPence, p.Concessions, string(p.Availability),
+			p.AvailabilityConfirmedAt.UTC(), length, rotKey(day, p.ID), strings.Join(terms, " ")}
+		for _, f := range search.Facets() {
+			row = append(row, nonNil(f.CardValues(card)))
 		}
-		profs = append(profs, []any{p.ID, p.Verification.NextCheckDue.UTC(), p.FeeMinPence, p.Concessions, string(p.Availability),
-			p.AvailabilityConfirmedAt.UTC(), length, rotKey(day, p.ID), nonNil(card.Approaches), nonNil(card.Issues), nonNil(card.Formats),
-			nonNil(card.ClientGroups), nonNil(card.Languages), nonNil(genders), strings.Join(terms, " ")})
+		profs = append(profs, row)
 		for _, l := range card.Locations {
 			locs = append(locs, []any{p.ID, l.Lat, l.Lon, l.Wheelchair})
 		}
@@ -101,7 +105,7 @@ func NewPostgres(ctx context.Context, url string, src ProfileSource, tax *taxono
 		pool.Close()
 		return nil, fmt.Errorf("postgres peer load: %w", err)
 	}
-	if _, err := pool.Exec(ctx, postgresIndexes); err != nil {
+	if _, err := pool.Exec(ctx, pgFacetIndexes()+postgresIndexes); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres peer indexes: %w", err)
 	}
@@ -139,8 +143,27 @@ func (b *pgBuilt) arg(v any) string {
 	return fmt.Sprintf("$%d", len(b.args))
 }
 
-var pgArrays = map[string]string{search.FacetApproach: "approaches", search.FacetIssue: "issues", search.FacetFormat: "formats",
-	search.FacetClient: "clients", search.FacetLanguage: "languages", search.FacetGender: "genders"}
+// pgColumn is the prof column holding a facet's values: f_<facet>, one
+// per facet of the search package's table.
+func pgColumn(facet string) string { return "f_" + facet }
+
+// pgFacetColumns adds the facet columns to the prof table of the schema.
+func pgFacetColumns() string {
+	var b strings.Builder
+	for _, f := range search.Facets() {
+		fmt.Fprintf(&b, "ALTER TABLE prof ADD COLUMN %s text[] NOT NULL;\n", pgColumn(f.Name))
+	}
+	return b.String()
+}
+
+// pgFacetIndexes indexes every facet column for && and @>.
+func pgFacetIndexes() string {
+	var b strings.Builder
+	for _, f := range search.Facets() {
+		fmt.Fprintf(&b, "CREATE INDEX prof_%s ON prof USING gin (%s);\n", pgColumn(f.Name), pgColumn(f.Name))
+	}
+	return b.String()
+}
 
 // havPG is the same haversine as Confide, in SQL.
 func havPG(lat, lon float64) string {
@@ -167,8 +190,10 @@ func (p *Postgres) build(q search.Query) *pgBuilt {
 		parts = append(parts, last)
 		conds = append(conds, "p.tsv @@ to_tsquery('simple', "+b.arg(strings.Join(parts, " & "))+")")
 	}
-	if len(q.Issues) > 0 {
-		conds = append(conds, "p.issues @> "+b.arg(q.Issues)+"::text[]")
+	for _, f := range search.Facets() {
+		if vals := f.Selected(&q); f.Match == search.AllOf && len(vals) > 0 {
+			conds = append(conds, "p."+pgColumn(f.Name)+" @> "+b.arg(vals)+"::text[]")
+		}
 	}
 	if q.Concessions {
 		conds = append(conds, "p.concessions")
@@ -199,7 +224,7 @@ func (p *Postgres) build(q search.Query) *pgBuilt {
 				}
 			}
 			if len(remote) > 0 {
-				parts = append(parts, "p.formats && ARRAY["+strings.Join(remote, ", ")+"]")
+				parts = append(parts, "p."+pgColumn(search.FacetFormat)+" && ARRAY["+strings.Join(remote, ", ")+"]")
 			}
 			return "(" + strings.Join(parts, " OR ") + ")"
 		}
@@ -207,10 +232,9 @@ func (p *Postgres) build(q search.Query) *pgBuilt {
 		conds = append(conds, "EXISTS (SELECT 1 FROM loc l WHERE l.id = p.id AND l.wheelchair)")
 	}
 	b.common = strings.Join(conds, " AND ")
-	for f, vals := range map[string][]string{search.FacetApproach: q.Approaches, search.FacetClient: q.Clients, search.FacetLanguage: q.Languages,
-		search.FacetGender: q.Genders, search.FacetFormat: q.Formats} {
-		if len(vals) > 0 {
-			b.anyOf[f] = "p." + pgArrays[f] + " && " + b.arg(vals) + "::text[]"
+	for _, f := range search.Facets() {
+		if vals := f.Selected(&q); f.Match == search.AnyOf && len(vals) > 0 {
+			b.anyOf[f.Name] = "p." + pgColumn(f.Name) + " && " + b.arg(vals) + "::text[]"
 		}
 	}
 	return b
@@ -219,15 +243,14 @@ func (p *Postgres) build(q search.Query) *pgBuilt {
 // countsSQL is one statement for the total and every facet's counts.
 func (b *pgBuilt) countsSQL() string {
 	parts := []string{"SELECT 'total' AS f, '' AS v, count(*) AS n FROM prof p WHERE " + b.where("")}
-	for _, f := range []string{search.FacetApproach, search.FacetClient, search.FacetLanguage, search.FacetGender} {
-		parts = append(parts, fmt.Sprintf("SELECT '%s', v, count(*) FROM prof p, unnest(p.%s) v WHERE %s GROUP BY v", f, pgArrays[f], b.where(f)))
-	}
-	parts = append(parts, "SELECT 'issue', v, count(*) FROM prof p, unnest(p.issues) v WHERE "+b.where("")+" GROUP BY v")
+	parts = append(parts, b.facetCounts(func(facet, where string) string {
+		return fmt.Sprintf("SELECT %s, v, count(*) FROM prof p, unnest(p.%s) v WHERE %s GROUP BY v", sqlString(facet), pgColumn(facet), where)
+	})...)
 	fmtCond := ""
 	if b.rng != nil {
 		fmtCond = " AND (p.id IN (SELECT id FROM near) OR v IN ('online', 'phone'))"
 	}
-	parts = append(parts, "SELECT 'format', v, count(*) FROM prof p, unnest(p.formats) v WHERE "+b.where(search.FacetFormat)+fmtCond+" GROUP BY v")
+	parts = append(parts, "SELECT 'format', v, count(*) FROM prof p, unnest(p."+pgColumn(search.FacetFormat)+") v WHERE "+b.where(search.FacetFormat)+fmtCond+" GROUP BY v")
 	return with(b.ctes) + strings.Join(parts, "\nUNION ALL\n")
 }
 
@@ -251,7 +274,7 @@ func (b *pgBuilt) pageSQL(offset, limit int) string {
 	case search.SortRecommended:
 		covered, bm25, dist := "0", "0::float8", "NULL::float8"
 		if len(q.Approaches) > 0 {
-			covered = "(SELECT count(*) FROM unnest(p.approaches) a WHERE a IN (" + sqlList(q.Approaches) + "))"
+			covered = "(SELECT count(*) FROM unnest(p." + pgColumn(search.FacetApproach) + ") a WHERE a IN (" + sqlList(q.Approaches) + "))"
 		}
 		if !q.Terms.Empty() {
 			bm25 = bm25SQL(q, today, toFloat, `::text COLLATE "C"`, &ctes)

@@ -92,20 +92,11 @@ func NewSQLite(ctx context.Context, path string, src ProfileSource, tax *taxonom
 			string(p.Availability), p.AvailabilityConfirmedAt.UTC().Format(fixedTime), length, rotKey(day, p.ID)); err != nil {
 			return err
 		}
-		for _, fv := range []struct {
-			f    string
-			vals []string
-		}{{search.FacetApproach, card.Approaches}, {search.FacetIssue, card.Issues}, {search.FacetFormat, card.Formats},
-			{search.FacetClient, card.ClientGroups}, {search.FacetLanguage, card.Languages}} {
-			for _, v := range fv.vals {
-				if _, err := insFacet.ExecContext(ctx, fv.f, v, p.ID); err != nil {
+		for _, f := range search.Facets() {
+			for _, v := range f.CardValues(card) {
+				if _, err := insFacet.ExecContext(ctx, f.Name, v, p.ID); err != nil {
 					return err
 				}
-			}
-		}
-		if p.Gender != "" {
-			if _, err := insFacet.ExecContext(ctx, search.FacetGender, search.GenderKey(p.Gender), p.ID); err != nil {
-				return err
 			}
 		}
 		for _, l := range card.Locations {
@@ -222,8 +213,12 @@ func (s *SQLite) build(q search.Query) *built {
 		parts = append(parts, last)
 		conds = append(conds, "p.id IN (SELECT rowid FROM fts WHERE fts MATCH "+b.arg(strings.Join(parts, " AND "))+")")
 	}
-	for _, i := range q.Issues {
-		conds = append(conds, "p.id IN (SELECT id FROM facet WHERE f = 'issue' AND v = "+b.arg(i)+")")
+	for _, f := range search.Facets() {
+		if f.Match == search.AllOf {
+			for _, v := range f.Selected(&q) {
+				conds = append(conds, "p.id IN (SELECT id FROM facet WHERE f = "+sqlString(f.Name)+" AND v = "+b.arg(v)+")")
+			}
+		}
 	}
 	if q.Concessions {
 		conds = append(conds, "p.concessions = 1")
@@ -263,16 +258,10 @@ func (s *SQLite) build(q search.Query) *built {
 		conds = append(conds, "p.id IN (SELECT id FROM loc WHERE wheelchair = 1)")
 	}
 	b.common = strings.Join(conds, " AND ")
-	for f, vals := range map[string][]string{search.FacetApproach: q.Approaches, search.FacetClient: q.Clients, search.FacetLanguage: q.Languages,
-		search.FacetGender: q.Genders, search.FacetFormat: q.Formats} {
-		if len(vals) == 0 {
-			continue
+	for _, f := range search.Facets() {
+		if vals := f.Selected(&q); f.Match == search.AnyOf && len(vals) > 0 {
+			b.anyOf[f.Name] = "p.id IN (SELECT id FROM facet WHERE f = " + sqlString(f.Name) + " AND v IN (" + sqlList(vals) + "))"
 		}
-		ph := make([]string, len(vals))
-		for i, v := range vals {
-			ph[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
-		}
-		b.anyOf[f] = "p.id IN (SELECT id FROM facet WHERE f = '" + f + "' AND v IN (" + strings.Join(ph, ", ") + "))"
 	}
 	return b
 }
@@ -280,10 +269,9 @@ func (s *SQLite) build(q search.Query) *built {
 // countsSQL is one statement for the total and every facet's counts.
 func (b *built) countsSQL() string {
 	parts := []string{"SELECT 'total' AS f, '' AS v, COUNT(*) AS n FROM prof p WHERE " + b.where("")}
-	for _, f := range []string{search.FacetApproach, search.FacetClient, search.FacetLanguage, search.FacetGender} {
-		parts = append(parts, fmt.Sprintf("SELECT fc.f, fc.v, COUNT(*) FROM prof p JOIN facet fc ON fc.id = p.id AND fc.f = '%s' WHERE %s GROUP BY fc.v", f, b.where(f)))
-	}
-	parts = append(parts, "SELECT fc.f, fc.v, COUNT(*) FROM prof p JOIN facet fc ON fc.id = p.id AND fc.f = 'issue' WHERE "+b.where("")+" GROUP BY fc.v")
+	parts = append(parts, b.facetCounts(func(facet, where string) string {
+		return fmt.Sprintf("SELECT fc.f, fc.v, COUNT(*) FROM prof p JOIN facet fc ON fc.id = p.id AND fc.f = %s WHERE %s GROUP BY fc.v", sqlString(facet), where)
+	})...)
 	fmtCond := ""
 	if b.rng != nil {
 		fmtCond = " AND (p.id IN (SELECT id FROM near) OR fc.v IN ('online', 'phone'))"

@@ -154,16 +154,23 @@ func (g *Generator) one(r *rand.Rand, day time.Time, used map[string]int) *direc
 
 	// Locations: most practise in one place, some in two nearby, some only
 	// online or by phone.
+	var times sessionDraw
 	switch x := r.Float64(); {
 	case x < 0.12:
 	case x < 0.87:
-		p.Locations = []directory.Location{g.location(r, home)}
+		p.Locations = []directory.Location{g.location(r, home, &times)}
 	default:
 		second := pickOne(r, g.byArea[area])
-		p.Locations = []directory.Location{g.location(r, home)}
+		p.Locations = []directory.Location{g.location(r, home, &times)}
 		if second.Outcode != home.Outcode {
-			p.Locations = append(p.Locations, g.location(r, second))
+			p.Locations = append(p.Locations, g.location(r, second, &times))
 		}
+	}
+	if times.evenings {
+		p.SessionTimes = append(p.SessionTimes, directory.TimeEvenings)
+	}
+	if times.weekends {
+		p.SessionTimes = append(p.SessionTimes, directory.TimeSaturdays)
 	}
 	if chance(r, 0.72) || len(p.Locations) == 0 {
 		p.Formats = append(p.Formats, taxonomy.FormatOnline)
@@ -249,14 +256,26 @@ func (g *Generator) one(r *rand.Rand, day time.Time, used map[string]int) *direc
 	p.ContactEmail = strings.ToLower(directory.Slugify(given+"."+family)) + fmt.Sprintf(".%d@example.org", r.IntN(10000))
 	p.PublicContact = publicContact(slug)
 	p.Published = chance(r, 0.97)
+	// Drawn last, so that everything drawn before it is as it was when
+	// session times were flags on each practice.
+	if chance(r, 0.35) && times.weekends {
+		p.SessionTimes = append(p.SessionTimes, directory.TimeSundays)
+	}
 	return p
 }
 
-func (g *Generator) location(r *rand.Rand, d geo.District) directory.Location {
-	return directory.Location{
+// sessionDraw collects the evening and weekend draws of a profile's
+// practices: the profile sees clients at a time if any practice drew it.
+type sessionDraw struct{ evenings, weekends bool }
+
+func (g *Generator) location(r *rand.Rand, d geo.District, times *sessionDraw) directory.Location {
+	l := directory.Location{
 		Postcode: postcodeIn(r, d.Outcode), Outcode: d.Outcode, Area: d.Area, Lat: d.Lat, Lon: d.Lon,
-		Wheelchair: chance(r, 0.55), Evenings: chance(r, 0.5), Weekends: chance(r, 0.25),
+		Wheelchair: chance(r, 0.55),
 	}
+	evenings, weekends := chance(r, 0.5), chance(r, 0.25)
+	times.evenings, times.weekends = times.evenings || evenings, times.weekends || weekends
+	return l
 }
 
 func clientGroups(r *rand.Rand) []string {

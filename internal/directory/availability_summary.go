@@ -1,12 +1,13 @@
 package directory
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
 
 // AvailabilitySummary says in a sentence or two whether p takes new
-// clients now and whether it offers evenings or weekends: the open
+// clients now and whether it sees clients evenings or weekends: the open
 // standards (FHIR's availabilityExceptions, HSDS's schedule description)
 // carry it as text, and both must say the same as the profile page.
 func AvailabilitySummary(p *Profile, now time.Time) string {
@@ -21,15 +22,16 @@ func AvailabilitySummary(p *Profile, now time.Time) string {
 	default:
 		parts = append(parts, "Availability not confirmed recently.")
 	}
-	evenings, weekends := false, false
-	for _, l := range p.Locations {
-		evenings, weekends = evenings || l.Evenings, weekends || l.Weekends
+	if slices.Contains(p.SessionTimes, TimeEvenings) {
+		parts = append(parts, "Evening appointments (weekdays after 5 pm).")
 	}
-	if evenings {
-		parts = append(parts, "Evening appointments at one or more practices.")
-	}
-	if weekends {
-		parts = append(parts, "Weekend appointments at one or more practices.")
+	switch sat, sun := slices.Contains(p.SessionTimes, TimeSaturdays), slices.Contains(p.SessionTimes, TimeSundays); {
+	case sat && sun:
+		parts = append(parts, "Weekend appointments (Saturdays and Sundays).")
+	case sat:
+		parts = append(parts, "Weekend appointments (Saturdays).")
+	case sun:
+		parts = append(parts, "Weekend appointments (Sundays).")
 	}
 	return strings.Join(parts, " ")
 }

@@ -25,6 +25,7 @@ func ChangedFields(before, after *Profile) []string {
 	add("formats", !slices.Equal(before.Formats, after.Formats))
 	add("locations", !slices.Equal(before.Locations, after.Locations))
 	add("languages", !slices.Equal(before.Languages, after.Languages))
+	add("session_times", !slices.Equal(before.SessionTimes, after.SessionTimes))
 	add("fee_min", before.FeeMinPence != after.FeeMinPence)
 	add("fee_max", before.FeeMaxPence != after.FeeMaxPence)
 	add("concessions", before.Concessions != after.Concessions)

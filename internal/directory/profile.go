@@ -6,6 +6,7 @@ package directory
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/confide-org/confide/internal/errs"
@@ -80,8 +81,56 @@ type Location struct {
 	Lat        float64 `json:"lat"`
 	Lon        float64 `json:"lon"`
 	Wheelchair bool    `json:"wheelchair"`
-	Evenings   bool    `json:"evenings"`
-	Weekends   bool    `json:"weekends"`
+}
+
+// Session times: when, besides weekday daytime, a therapist sees clients.
+// They belong to the therapist, not to a practice (online sessions have
+// hours too), and are what people who work office hours search by.
+const (
+	// TimeEvenings is weekday evenings, after 5 pm.
+	TimeEvenings = "evenings"
+	// TimeSaturdays is Saturdays.
+	TimeSaturdays = "saturdays"
+	// TimeSundays is Sundays.
+	TimeSundays = "sundays"
+)
+
+// SessionTime is one session time with how it reads: Label on its own (a
+// checkbox, a filter), Phrase within a sentence ("Also sees clients:
+// weekday evenings, Saturdays").
+type SessionTime struct {
+	Slug   string
+	Label  string
+	Phrase string
+}
+
+// SessionTimes lists every session time in display order; the slice is the
+// caller's.
+func SessionTimes() []SessionTime {
+	return []SessionTime{
+		{TimeEvenings, "Weekday evenings (after 5 pm)", "weekday evenings"},
+		{TimeSaturdays, "Saturdays", "Saturdays"},
+		{TimeSundays, "Sundays", "Sundays"},
+	}
+}
+
+// SessionTimesPhrase is the times a profile gives as a list for a
+// sentence ("weekday evenings, Saturdays"), or "" for none.
+func SessionTimesPhrase(times []string) string {
+	var out []string
+	for _, t := range SessionTimes() {
+		if slices.Contains(times, t.Slug) {
+			out = append(out, t.Phrase)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// OffersWeekends reports whether the times include a Saturday or a
+// Sunday: the "weekends" of the open standards and of the API's
+// deprecated per-location flag.
+func OffersWeekends(times []string) bool {
+	return slices.Contains(times, TimeSaturdays) || slices.Contains(times, TimeSundays)
 }
 
 // Verification is the record of a credentials check.
@@ -146,7 +195,10 @@ type Profile struct {
 	Concessions             bool
 	Availability            Availability
 	AvailabilityConfirmedAt time.Time // zero when never confirmed
-	Locations               []Location
+	// SessionTimes are the out-of-hours times the therapist sees clients
+	// (TimeEvenings, TimeSaturdays, TimeSundays), in SessionTimes order.
+	SessionTimes []string
+	Locations    []Location
 	// ContactEmail is private: enquiries are relayed, never shown.
 	ContactEmail string
 	// PublicContact is what the therapist chose to publish besides the
@@ -248,6 +300,7 @@ func (p *Profile) Clone() *Profile {
 	c.ClientGroups = slices.Clone(p.ClientGroups)
 	c.Formats = slices.Clone(p.Formats)
 	c.Languages = slices.Clone(p.Languages)
+	c.SessionTimes = slices.Clone(p.SessionTimes)
 	c.Locations = slices.Clone(p.Locations)
 	return &c
 }

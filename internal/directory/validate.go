@@ -86,6 +86,21 @@ func (v Validator) Normalize(p *Profile) {
 	p.Issues = dedupe(p.Issues, strings.ToLower)
 	p.ClientGroups = dedupe(p.ClientGroups, strings.ToLower)
 	p.Languages = dedupe(p.Languages, strings.ToLower)
+	// Session times in their display order, so that the same choice is
+	// stored (and compared) the same way however the form sent it.
+	times := dedupe(p.SessionTimes, strings.ToLower)
+	var ordered []string
+	for _, t := range SessionTimes() {
+		if slices.Contains(times, t.Slug) {
+			ordered = append(ordered, t.Slug)
+		}
+	}
+	for _, t := range times {
+		if !slices.Contains(ordered, t) {
+			ordered = append(ordered, t) // unknown: Validate refuses it
+		}
+	}
+	p.SessionTimes = ordered
 	formats := dedupe(p.Formats, strings.ToLower)
 	formats = slices.DeleteFunc(formats, func(f string) bool { return f == taxonomy.FormatInPerson })
 	for i := range p.Locations {
@@ -151,6 +166,11 @@ func (v Validator) Validate(p *Profile, now time.Time) error {
 	for _, code := range p.Languages {
 		if _, ok := v.Tax.Language(code); !ok {
 			e.add("languages", "%q is not an ISO 639-1 language code (two letters, such as \"en\" or \"pl\")%s", code, didYouMean(v.Tax.SuggestLanguage(code, 3)))
+		}
+	}
+	for _, t := range p.SessionTimes {
+		if !slices.ContainsFunc(SessionTimes(), func(st SessionTime) bool { return st.Slug == t }) {
+			e.add("session_times", "%q is not a session time; choose from evenings, saturdays and sundays", t)
 		}
 	}
 	if p.Gender != "" {

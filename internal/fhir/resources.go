@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -97,7 +98,8 @@ type practitionerRole struct {
 }
 
 type availableTime struct {
-	DaysOfWeek []string `json:"daysOfWeek"`
+	DaysOfWeek         []string `json:"daysOfWeek"`
+	AvailableStartTime string   `json:"availableStartTime,omitempty"`
 }
 
 type location struct {
@@ -234,17 +236,33 @@ func (h *Handler) practitionerRole(p *directory.Profile, now time.Time) practiti
 	for _, a := range p.Approaches {
 		out.Specialty = append(out.Specialty, h.specialty(a))
 	}
-	weekends := false
 	for i, l := range p.Locations {
 		out.Location = append(out.Location, reference{Reference: "Location/" + locationID(p.Slug, i), Display: locationName(l)})
-		weekends = weekends || l.Weekends
 	}
-	// The profile says no more than "weekends" and "evenings": no hours,
-	// so none are invented here.
-	if weekends {
-		out.AvailableTime = []availableTime{{DaysOfWeek: []string{"sat", "sun"}}}
-	}
+	out.AvailableTime = availableTimes(p.SessionTimes)
 	out.AvailabilityExceptions = directory.AvailabilitySummary(p, now)
+	return out
+}
+
+// availableTimes are the session times the therapist gives besides
+// weekday daytime: weekday evenings from 5 pm, and the weekend days they
+// named. The profile says no more (no closing time, no daytime hours), so
+// nothing more is invented here.
+func availableTimes(times []string) []availableTime {
+	var out []availableTime
+	if slices.Contains(times, directory.TimeEvenings) {
+		out = append(out, availableTime{DaysOfWeek: []string{"mon", "tue", "wed", "thu", "fri"}, AvailableStartTime: "17:00:00"})
+	}
+	var days []string
+	if slices.Contains(times, directory.TimeSaturdays) {
+		days = append(days, "sat")
+	}
+	if slices.Contains(times, directory.TimeSundays) {
+		days = append(days, "sun")
+	}
+	if len(days) > 0 {
+		out = append(out, availableTime{DaysOfWeek: days})
+	}
 	return out
 }
 
@@ -279,12 +297,6 @@ func (h *Handler) location(p *directory.Profile, n int) location {
 	desc := []string{"Practice of " + p.DisplayName + "."}
 	if l.Wheelchair {
 		desc = append(desc, "Wheelchair accessible.")
-	}
-	if l.Evenings {
-		desc = append(desc, "Evening appointments.")
-	}
-	if l.Weekends {
-		desc = append(desc, "Weekend appointments.")
 	}
 	return location{ResourceType: "Location", ID: locationID(p.Slug, n), Status: "active", Name: locationName(l),
 		Description: strings.Join(desc, " "), Mode: "instance",

@@ -2,6 +2,7 @@ package hsds
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -204,21 +205,6 @@ func (m *Mapper) Record(p *directory.Profile, now time.Time) *Record {
 		sal := ServiceAtLocation{ID: ServiceAtLocationID(pid, n), ServiceID: svc.ID, LocationID: loc.ID,
 			Description: "Sessions in person with " + p.DisplayName + " at " + name + "."}
 		r.ServiceAtLocations = append(r.ServiceAtLocations, sal)
-		var when []string
-		if l.Evenings {
-			when = append(when, "Evening appointments.")
-		}
-		if l.Weekends {
-			when = append(when, "Weekend appointments.")
-		}
-		if len(when) > 0 {
-			s := Schedule{ID: id("schedule", pid, strconv.Itoa(n+1)), ServiceAtLocationID: sal.ID, Description: strings.Join(when, " "),
-				AttendingType: "In person"}
-			if l.Weekends {
-				s.Freq, s.Byday = "WEEKLY", "SA,SU"
-			}
-			r.Schedules = append(r.Schedules, s)
-		}
 	}
 	if p.OffersFormat(taxonomy.FormatOnline) {
 		loc := Location{ID: OnlineLocationID(pid), LocationType: "virtual", OrganizationID: r.Organization.ID, Name: "Online",
@@ -230,6 +216,24 @@ func (m *Mapper) Record(p *directory.Profile, now time.Time) *Record {
 	if len(p.Formats) > 0 {
 		r.Schedules = append(r.Schedules, Schedule{ID: id("schedule", pid, "service"), ServiceID: svc.ID,
 			AttendingType: m.attending(p), Description: directory.AvailabilitySummary(p, now)})
+	}
+	if len(p.SessionTimes) > 0 {
+		// Out-of-hours times are the therapist's, whatever the format:
+		// weekend days as the RFC 5545 rule HSDS uses; weekday evenings
+		// in words only, as the profile gives no hours.
+		s := Schedule{ID: id("schedule", pid, "times"), ServiceID: svc.ID, AttendingType: m.attending(p),
+			Description: "Also sees clients: " + directory.SessionTimesPhrase(p.SessionTimes) + "."}
+		var days []string
+		if slices.Contains(p.SessionTimes, directory.TimeSaturdays) {
+			days = append(days, "SA")
+		}
+		if slices.Contains(p.SessionTimes, directory.TimeSundays) {
+			days = append(days, "SU")
+		}
+		if len(days) > 0 {
+			s.Freq, s.Byday = "WEEKLY", strings.Join(days, ",")
+		}
+		r.Schedules = append(r.Schedules, s)
 	}
 
 	gbp := func(pence int) *float64 { f := float64(pence) / 100; return &f }

@@ -90,9 +90,9 @@ type (
 	}
 
 	// Schedule says how and when sessions can be had, in words: the
-	// profile says "evenings" and "weekends", never hours, so no hours
-	// are invented. Weekend appointments are also given as the RFC 5545
-	// rule HSDS uses (weekly, on Saturday and Sunday).
+	// profile says "weekday evenings", "Saturdays" and "Sundays", never
+	// hours, so no hours are invented. Weekend days are also given as the
+	// RFC 5545 rule HSDS uses (weekly, on SA and/or SU).
 	Schedule struct {
 		ID                  string `json:"id"`
 		ServiceID           string `json:"service_id,omitempty"`

@@ -69,6 +69,15 @@ func (f *fixture) profiles(r *rand.Rand, n int, seed uint64) []*directory.Profil
 		case 2:
 			p.FeeMinPence = 100 * (30 + 5*r.IntN(8))
 			p.FeeMaxPence = p.FeeMinPence
+		case 3:
+			// Any session times, on any profile (the demo gives Sundays
+			// only with Saturdays, and none to online-only therapists).
+			p.SessionTimes = nil
+			for _, t := range directory.SessionTimes() {
+				if r.IntN(2) == 0 {
+					p.SessionTimes = append(p.SessionTimes, t.Slug)
+				}
+			}
 		}
 	}
 	return ps
@@ -122,6 +131,12 @@ func (f *fixture) randomQuery(r *rand.Rand, ps []*directory.Profile, words []str
 	}
 	if r.IntN(6) == 0 {
 		v.Add("gender", pick([]string{"woman", "man", "non-binary", "Non binary"}))
+	}
+	if r.IntN(4) == 0 {
+		v.Add("times", pick([]string{"evenings", "saturdays", "sundays", "Saturdays"}))
+		if r.IntN(2) == 0 {
+			v.Add("times", pick([]string{"evenings", "saturdays", "sundays"}))
+		}
 	}
 	if r.IntN(4) == 0 {
 		v.Set("max_fee", strconv.Itoa(30+5*r.IntN(15)))

@@ -32,33 +32,6 @@ import (
 	"github.com/confide-org/confide/internal/taxonomy"
 )
 
-// Facet names, as used in query parameters and in facet counts.
-const (
-	FacetApproach = "approach"
-	FacetIssue    = "issue"
-	FacetFormat   = "format"
-	FacetClient   = "client"
-	FacetLanguage = "language"
-	FacetGender   = "gender"
-)
-
-type facet int
-
-const (
-	fApproach facet = iota
-	fIssue
-	fFormat
-	fClient
-	fLanguage
-	fGender
-	numFacets
-)
-
-var facetNames = [numFacets]string{FacetApproach, FacetIssue, FacetFormat, FacetClient, FacetLanguage, FacetGender}
-
-// FacetNames lists the facets in display order.
-func FacetNames() []string { return facetNames[:] }
-
 // Card is what search shows of a public profile: only public fields, never
 // a contact email or a full postcode. Cards are immutable once indexed, so
 // results can hold them after the index lock is released.
@@ -78,6 +51,7 @@ type Card struct {
 	Concessions  bool
 	Availability directory.Availability
 	ConfirmedAt  time.Time
+	SessionTimes []string
 	// Locations carry district, area and centroid; Postcode is blank.
 	Locations    []directory.Location
 	Membership   directory.Membership
@@ -91,21 +65,7 @@ type Card struct {
 }
 
 // values lists the card's values of facet f.
-func (c *Card) values(f facet) []string {
-	switch f {
-	case fApproach:
-		return c.Approaches
-	case fIssue:
-		return c.Issues
-	case fFormat:
-		return c.Formats
-	case fClient:
-		return c.ClientGroups
-	case fLanguage:
-		return c.Languages
-	}
-	return c.genderKeys
-}
+func (c *Card) values(f facet) []string { return *facetTable[f].card(c) }
 
 // Field weights for free-text scoring: a word in the name counts three
 // times, in the headline twice.
@@ -395,7 +355,8 @@ func (ix *segment) internCard(c *Card) {
 	if ix.strs == nil {
 		ix.strs = make(map[string]string)
 	}
-	for _, list := range [][]string{c.Approaches, c.Issues, c.ClientGroups, c.Languages, c.Formats, c.genderKeys} {
+	for f := range numFacets {
+		list := c.values(f)
 		for i, v := range list {
 			list[i] = ix.intern(v)
 		}
@@ -602,6 +563,7 @@ func NewCard(p *directory.Profile) *Card {
 		Issues:       slices.Clone(p.Issues),
 		ClientGroups: slices.Clone(p.ClientGroups),
 		Languages:    slices.Clone(p.Languages),
+		SessionTimes: slices.Clone(p.SessionTimes),
 		Gender:       p.Gender,
 		FeeMinPence:  p.FeeMinPence, FeeMaxPence: p.FeeMaxPence,
 		Concessions: p.Concessions, Availability: p.Availability, ConfirmedAt: p.AvailabilityConfirmedAt,

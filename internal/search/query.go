@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/confide-org/confide/internal/errs"
-	"github.com/confide-org/confide/internal/fuzzy"
 	"github.com/confide-org/confide/internal/geo"
 	"github.com/confide-org/confide/internal/taxonomy"
 )
@@ -61,6 +60,8 @@ type Query struct {
 	Clients    []string
 	Languages  []string
 	Genders    []string
+	// Times are session times (directory.TimeEvenings, …): any of them.
+	Times []string
 
 	// MaxFeePence is the highest acceptable minimum fee; -1 when unset.
 	MaxFeePence int
@@ -154,8 +155,8 @@ var BaseGenders = []string{"woman", "man", "non-binary"}
 
 // Params lists every parameter the parser reads, in the order errors are
 // reported.
-var Params = []string{"near", "lat", "lon", "radius_km", "format", "approach", "issue", "client", "language",
-	"gender", "max_fee", "concessions", "accepting", "wheelchair", "q", "sort", "page", "per_page"}
+var Params = slices.Concat([]string{"near", "lat", "lon", "radius_km"}, FacetNames(),
+	[]string{"max_fee", "concessions", "accepting", "wheelchair", "q", "sort", "page", "per_page"})
 
 var (
 	decimalRe = regexp.MustCompile(`^-?[0-9]{1,6}(\.[0-9]{1,8})?$`)
@@ -243,37 +244,9 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 		q.RadiusKm = min(q.Location.SpanKm, MaxRadiusKm)
 	}
 
-	q.Formats = p.slugs(v, "format", taxonomy.Format, "session format", fail)
-	q.Approaches = p.slugs(v, "approach", taxonomy.Approach, "therapy approach", fail)
-	q.Issues = p.slugs(v, "issue", taxonomy.Issue, "issue", fail)
-	q.Clients = p.slugs(v, "client", taxonomy.Client, "client group", fail)
-	for _, code := range limit(v, "language", fail) {
-		code = strings.ToLower(code)
-		if _, ok := p.Tax.Language(code); !ok {
-			fail("language", fmt.Sprintf("%q is not a language code we know; use a two-letter ISO 639-1 code such as \"en\"", code), p.Tax.SuggestLanguage(code, 3)...)
-			continue
-		}
-		q.Languages = appendUnique(q.Languages, code)
-	}
-	var genders []string
-	for _, g := range limit(v, "gender", fail) {
-		key := GenderKey(g)
-		if !genderRe.MatchString(key) {
-			fail("gender", "Gender must be a word or hyphenated words, such as \"woman\" or \"non-binary\"")
-			continue
-		}
-		if p.Genders != nil && !slices.Contains(BaseGenders, key) {
-			if genders == nil {
-				genders = append(slices.Clone(BaseGenders), p.Genders.GenderKeys()...)
-				slices.Sort(genders)
-				genders = slices.Compact(genders)
-			}
-			if !slices.Contains(genders, key) {
-				fail("gender", fmt.Sprintf("No listed therapist gives %q as their gender. Choose from: %s", key, strings.Join(genders, ", ")), fuzzy.ClosestOf(key, genders, 3, 3)...)
-				continue
-			}
-		}
-		q.Genders = appendUnique(q.Genders, key)
+	for i := range facetTable {
+		f := &facetTable[i]
+		*f.query(&q) = p.parseFacet(f, v, fail)
 	}
 
 	if s := single("max_fee"); s != "" {
@@ -342,19 +315,6 @@ func (p *Parser) Parse(v url.Values, now time.Time) (Query, error) {
 		return q, bad
 	}
 	return q, nil
-}
-
-func (p *Parser) slugs(v url.Values, param string, kind taxonomy.Kind, noun string, fail func(string, string, ...string)) []string {
-	var out []string
-	for _, s := range limit(v, param, fail) {
-		s = strings.ToLower(s)
-		if _, ok := p.Tax.Lookup(kind, s); !ok {
-			fail(param, fmt.Sprintf("%q is not a %s we know", s, noun), p.Tax.Suggest(kind, s, 3)...)
-			continue
-		}
-		out = appendUnique(out, s)
-	}
-	return out
 }
 
 func limit(v url.Values, param string, fail func(string, string, ...string)) []string {
@@ -450,12 +410,9 @@ func (q Query) Values() url.Values {
 	if q.RadiusKm != DefaultRadiusKm {
 		v.Set("radius_km", strconv.FormatFloat(q.RadiusKm, 'f', -1, 64))
 	}
-	for _, kv := range []struct {
-		name string
-		vals []string
-	}{{"format", q.Formats}, {"approach", q.Approaches}, {"issue", q.Issues}, {"client", q.Clients}, {"language", q.Languages}, {"gender", q.Genders}} {
-		for _, s := range kv.vals {
-			v.Add(kv.name, s)
+	for _, f := range facetTable {
+		for _, s := range f.Selected(&q) {
+			v.Add(f.Name, s)
 		}
 	}
 	if q.MaxFeePence >= 0 {

@@ -197,6 +197,9 @@ func refSearch(corpus refCorpus, q search.Query) refResult {
 		if skip != "gender" && !anyOf(genderOf(d), q.Genders) {
 			return false
 		}
+		if skip != "times" && !anyOf(d.p.SessionTimes, q.Times) {
+			return false
+		}
 		if skip != "format" {
 			if !anyOf(d.formats, q.Formats) || !inRange(d, q.Formats) {
 				return false
@@ -232,6 +235,7 @@ func refSearch(corpus refCorpus, q search.Query) refResult {
 	count("client", "client", func(d *refDoc) []string { return d.p.ClientGroups })
 	count("language", "language", func(d *refDoc) []string { return d.p.Languages })
 	count("gender", "gender", genderOf)
+	count("times", "times", func(d *refDoc) []string { return d.p.SessionTimes })
 	fm := map[string]int{}
 	for _, d := range docs {
 		if !match(d, "format") {

@@ -172,11 +172,10 @@ func (r *run) finish(st textStats) part {
 	}
 	r.buildCommon()
 	runtime.Gosched()
-	for _, f := range []facet{fApproach, fClient, fLanguage, fGender} {
-		r.anyOf[f] = r.union(f, r.values(f))
-	}
-	if len(q.Formats) > 0 {
-		r.anyOf[fFormat] = r.union(fFormat, q.Formats)
+	for f := range numFacets {
+		if facetTable[f].Match == AnyOf {
+			r.anyOf[f] = r.union(f, r.values(f))
+		}
 	}
 	all := r.except(-1)
 	b := r.newBM25(st)
@@ -235,7 +234,7 @@ func assemble(q *Query, parts ...part) Result {
 	}
 	res.Facets = make(map[string][]FacetCount, numFacets)
 	for f := range numFacets {
-		name := facetNames[f]
+		name := facetTable[f].Name
 		counts := parts[0].facets[name]
 		if len(parts) > 1 {
 			sum := map[string]int{}
@@ -272,23 +271,7 @@ func (ix *segment) overdue(q Query) *roaring.Bitmap {
 func (r *run) values(f facet) []string { return valuesOf(r.q, f) }
 
 // valuesOf lists the values q asks for in facet f.
-func valuesOf(q *Query, f facet) []string {
-	switch f {
-	case fApproach:
-		return q.Approaches
-	case fIssue:
-		return q.Issues
-	case fClient:
-		return q.Clients
-	case fLanguage:
-		return q.Languages
-	case fGender:
-		return q.Genders
-	case fFormat:
-		return q.Formats
-	}
-	return nil
-}
+func valuesOf(q *Query, f facet) []string { return *facetTable[f].query(q) }
 
 // union is the set of docs having any of vals; nil when vals is empty.
 func (r *run) union(f facet, vals []string) *roaring.Bitmap {
@@ -341,7 +324,7 @@ func (r *run) radius() {
 }
 
 // buildCommon applies the filters that every facet count shares: text,
-// all-of issues, wheelchair access, concessions, fresh availability and fee.
+// all-of facets (issues), wheelchair access, concessions, fresh availability and fee.
 func (r *run) buildCommon() {
 	q, ix := r.q, r.ix
 	sets := []*roaring.Bitmap{r.base}
@@ -360,13 +343,18 @@ func (r *run) buildCommon() {
 		}
 		sets = append(sets, roaring.FastOr(parts...))
 	}
-	for _, s := range q.Issues {
-		b, ok := ix.facets[fIssue][s]
-		if !ok {
-			r.common = roaring.New()
-			return
+	for f := range numFacets {
+		if facetTable[f].Match != AllOf {
+			continue
 		}
-		sets = append(sets, b)
+		for _, s := range r.values(f) {
+			b, ok := ix.facets[f][s]
+			if !ok {
+				r.common = roaring.New()
+				return
+			}
+			sets = append(sets, b)
+		}
 	}
 	if q.Wheelchair {
 		if q.Point != nil {
@@ -477,10 +465,10 @@ func (r *run) facetCounts(all *roaring.Bitmap) map[string][]FacetCount {
 	}
 	for f := range numFacets {
 		var counts []FacetCount
-		switch f {
-		case fIssue:
+		switch {
+		case facetTable[f].Match == AllOf:
 			counts = r.countValues(f, all)
-		case fFormat:
+		case f == fFormat:
 			rest := r.except(fFormat)
 			for v, b := range r.ix.facets[fFormat] {
 				set := roaring.And(rest, b)
@@ -500,7 +488,7 @@ func (r *run) facetCounts(all *roaring.Bitmap) map[string][]FacetCount {
 			// made).
 			counts = r.countValues(f, within)
 		}
-		out[facetNames[f]] = counts
+		out[facetTable[f].Name] = counts
 		runtime.Gosched()
 	}
 	return out

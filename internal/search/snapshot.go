@@ -39,8 +39,10 @@ const (
 	snapshotMagic = "CONFIDX\x00"
 	// snapshotFormat changes whenever the encoding or the meaning of a
 	// segment field does (a new Card field, a new facet, a different
-	// analyser that the fingerprint's probe would not notice).
-	snapshotFormat = 1
+	// analyser that the fingerprint's probe would not notice). Format 2:
+	// facets in facetTable's order (formats first). Format 3: the times
+	// facet; locations lose their evenings and weekends flags.
+	snapshotFormat = 3
 	headerLen      = 8 + 4 + 8 + 8 + 8 + 8
 )
 
@@ -276,7 +278,8 @@ func encodeCard(e *encoder, c *Card, ref func(string)) {
 	e.str(c.Slug)
 	e.str(c.Name)
 	e.str(c.Headline)
-	for _, list := range [][]string{c.Approaches, c.Issues, c.Formats, c.ClientGroups, c.Languages, c.genderKeys} {
+	for f := range numFacets {
+		list := c.values(f)
 		e.uvarint(uint64(len(list)))
 		for _, v := range list {
 			ref(v)
@@ -293,7 +296,7 @@ func encodeCard(e *encoder, c *Card, ref func(string)) {
 		ref(l.Area)
 		e.f64(l.Lat)
 		e.f64(l.Lon)
-		e.byte(flags(l.Wheelchair, l.Evenings, l.Weekends))
+		e.byte(flags(l.Wheelchair))
 	}
 	ref(c.Membership.Body)
 	e.str(c.Membership.Number)
@@ -436,8 +439,8 @@ func (ix *segment) decode(d *decoder) (err error) {
 
 func decodeCard(d *decoder, ref func() string) *Card {
 	c := &Card{ID: d.varint(), Slug: d.str(), Name: d.str(), Headline: d.str()}
-	lists := []*[]string{&c.Approaches, &c.Issues, &c.Formats, &c.ClientGroups, &c.Languages, &c.genderKeys}
-	for _, list := range lists {
+	for f := range numFacets {
+		list := facetTable[f].card(c)
 		n := d.count(1)
 		if n == 0 {
 			continue
@@ -458,7 +461,7 @@ func decodeCard(d *decoder, ref func() string) *Card {
 		l.Outcode, l.Area = ref(), ref()
 		l.Lat, l.Lon = d.f64(), d.f64()
 		b := d.byte()
-		l.Wheelchair, l.Evenings, l.Weekends = b&1 != 0, b&2 != 0, b&4 != 0
+		l.Wheelchair = b&1 != 0
 	}
 	c.Membership.Body = ref()
 	c.Membership.Number = d.str()

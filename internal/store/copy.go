@@ -24,7 +24,7 @@ var copyTables = []struct {
 	{name: "profiles", order: "id", identity: "id", bools: []string{"concessions", "published"}, dates: []string{"next_check_due", "insurance_until"}},
 	{name: "profile_memberships", order: "profile_id, position"},
 	{name: "profile_terms", order: "profile_id, kind, position"},
-	{name: "practice_locations", order: "profile_id, position", bools: []string{"wheelchair", "evenings", "weekends"}},
+	{name: "practice_locations", order: "profile_id, position", bools: []string{"wheelchair"}},
 	{name: "profile_changes", order: "seq", identity: "seq"},
 	{name: "register_entries", order: "body, number"},
 	{name: "verification_requests", order: "id", identity: "id", dates: []string{"insurance_expires"}},

@@ -21,6 +21,7 @@ const (
 	termClient   = "client"
 	termFormat   = "format"
 	termLanguage = "language"
+	termTime     = "time"
 )
 
 // profileWriter holds the prepared statements for writing profiles inside
@@ -63,8 +64,8 @@ func newProfileWriter(ctx context.Context, tx *Tx) (*profileWriter, error) {
 			WHERE id = ?`},
 		{&w.membership, `INSERT INTO profile_memberships (profile_id, position, body, membership_number, level, checked_at) VALUES (?, ?, ?, ?, ?, ?)`},
 		{&w.term, `INSERT INTO profile_terms (profile_id, kind, position, term) VALUES (?, ?, ?, ?)`},
-		{&w.location, `INSERT INTO practice_locations (profile_id, position, postcode, outcode, area, lat, lon, wheelchair, evenings, weekends)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.location, `INSERT INTO practice_locations (profile_id, position, postcode, outcode, area, lat, lon, wheelchair)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.deleteMemberships, `DELETE FROM profile_memberships WHERE profile_id = ?`},
 		{&w.deleteTerms, `DELETE FROM profile_terms WHERE profile_id = ?`},
 		{&w.deleteLoc, `DELETE FROM practice_locations WHERE profile_id = ?`},
@@ -148,7 +149,7 @@ func (w *profileWriter) children(ctx context.Context, p *directory.Profile) erro
 		terms []string
 	}{
 		{termApproach, p.Approaches}, {termIssue, p.Issues}, {termClient, p.ClientGroups},
-		{termFormat, p.Formats}, {termLanguage, p.Languages},
+		{termFormat, p.Formats}, {termLanguage, p.Languages}, {termTime, p.SessionTimes},
 	} {
 		for i, t := range group.terms {
 			if _, err := w.term.ExecContext(ctx, p.ID, group.kind, i, t); err != nil {
@@ -158,7 +159,7 @@ func (w *profileWriter) children(ctx context.Context, p *directory.Profile) erro
 	}
 	for i, l := range p.Locations {
 		if _, err := w.location.ExecContext(ctx, p.ID, i, l.Postcode, l.Outcode, l.Area, l.Lat, l.Lon,
-			l.Wheelchair, l.Evenings, l.Weekends); err != nil {
+			l.Wheelchair); err != nil {
 			return fmt.Errorf("location: %w", err)
 		}
 	}
@@ -513,9 +514,9 @@ func newChildLoader(ctx context.Context, tx *sql.Tx, d dialect, where string, ar
 	if err != nil {
 		return nil, err
 	}
-	l.locations, err = openCursor(ctx, tx, d, 3, `SELECT profile_id, postcode, outcode, area, lat, lon, wheelchair, evenings, weekends FROM practice_locations `+where+` ORDER BY profile_id, position`, args,
+	l.locations, err = openCursor(ctx, tx, d, 3, `SELECT profile_id, postcode, outcode, area, lat, lon, wheelchair FROM practice_locations `+where+` ORDER BY profile_id, position`, args,
 		func(r *sql.Rows, loc *directory.Location) (id int64, err error) {
-			err = r.Scan(&id, &loc.Postcode, &loc.Outcode, &loc.Area, &loc.Lat, &loc.Lon, &loc.Wheelchair, &loc.Evenings, &loc.Weekends)
+			err = r.Scan(&id, &loc.Postcode, &loc.Outcode, &loc.Area, &loc.Lat, &loc.Lon, &loc.Wheelchair)
 			return
 		})
 	if err != nil {
@@ -539,6 +540,8 @@ func (l *childLoader) fill(p *directory.Profile) error {
 			p.Formats = append(p.Formats, t.term)
 		case termLanguage:
 			p.Languages = append(p.Languages, t.term)
+		case termTime:
+			p.SessionTimes = append(p.SessionTimes, t.term)
 		}
 	})
 	if err != nil {

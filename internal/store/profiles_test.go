@@ -41,7 +41,8 @@ func sample() *directory.Profile {
 		ClientGroups: []string{"individuals"}, Formats: []string{"in_person", "online"}, Languages: []string{"en", "pl"},
 		Gender: "Woman", FeeMinPence: 5000, FeeMaxPence: 6500, Concessions: true,
 		Availability: directory.Accepting, AvailabilityConfirmedAt: now.Add(-48 * time.Hour),
-		Locations:    []directory.Location{{Postcode: "LS1 4AP", Outcode: "LS1", Area: "Leeds", Lat: 53.79, Lon: -1.54, Wheelchair: true, Evenings: true}},
+		Locations:    []directory.Location{{Postcode: "LS1 4AP", Outcode: "LS1", Area: "Leeds", Lat: 53.79, Lon: -1.54, Wheelchair: true}},
+		SessionTimes: []string{directory.TimeEvenings, directory.TimeSaturdays},
 		ContactEmail: "anna@example.org", Published: true, CreatedAt: now, UpdatedAt: now,
 		PublicContact: directory.PublicContact{Website: "https://anna.example.org", Phone: "0113 496 0000", Email: "hello@anna.example.org"},
 	}

@@ -153,6 +153,7 @@ type profileForm struct {
 	Form                                 formState
 	New                                  bool
 	Approaches, Issues, Clients, Formats []choice
+	SessionTimes                         []choice
 	Availabilities                       []choice
 	Locations                            []int
 }
@@ -160,7 +161,7 @@ type profileForm struct {
 // profileFieldIDs maps domain field names to form field ids.
 var profileFieldIDs = map[string]string{
 	"approaches": "approaches", "issues": "issues", "client_groups": "client_groups", "formats": "formats",
-	"languages": "languages", "availability": "availability", "fee_min": "fee_min", "fee_max": "fee_max",
+	"session_times": "session_times", "languages": "languages", "availability": "availability", "fee_min": "fee_min", "fee_max": "fee_max",
 	"locations": "postcode_1", "availability_confirmed_at": "availability",
 	"locations[0].postcode": "postcode_1", "locations[1].postcode": "postcode_2", "locations[2].postcode": "postcode_3",
 }
@@ -168,7 +169,7 @@ var profileFieldIDs = map[string]string{
 // profileFieldOrder is the profile form's fields in page order, for its
 // error summary.
 var profileFieldOrder = []string{"display_name", "slug", "headline", "statement", "approaches", "issues", "client_groups", "formats",
-	"postcode_1", "postcode_2", "postcode_3", "languages", "fee_min", "fee_max", "availability", "gender", "contact_email",
+	"session_times", "postcode_1", "postcode_2", "postcode_3", "languages", "fee_min", "fee_max", "availability", "gender", "contact_email",
 	"website", "phone", "public_email"}
 
 // valuesOf fills a form from a stored profile.
@@ -176,8 +177,8 @@ func (h *Handler) valuesOf(p *directory.Profile) url.Values {
 	v := url.Values{
 		"display_name": {p.DisplayName}, "headline": {p.Headline}, "statement": {p.Statement}, "gender": {p.Gender},
 		"contact_email": {p.ContactEmail}, "approach": p.Approaches, "issue": p.Issues, "client": p.ClientGroups,
-		"availability": {string(p.Availability)},
-		"website":      {p.PublicContact.Website}, "phone": {p.PublicContact.Phone}, "public_email": {p.PublicContact.Email},
+		"session_time": p.SessionTimes, "availability": {string(p.Availability)},
+		"website": {p.PublicContact.Website}, "phone": {p.PublicContact.Phone}, "public_email": {p.PublicContact.Email},
 	}
 	for _, f := range p.Formats {
 		if f != taxonomy.FormatInPerson {
@@ -202,10 +203,8 @@ func (h *Handler) valuesOf(p *directory.Profile) url.Values {
 		}
 		n := strconv.Itoa(i + 1)
 		v.Set("postcode_"+n, l.Postcode)
-		for key, on := range map[string]bool{"wheelchair_": l.Wheelchair, "evenings_": l.Evenings, "weekends_": l.Weekends} {
-			if on {
-				v.Set(key+n, "yes")
-			}
+		if l.Wheelchair {
+			v.Set("wheelchair_"+n, "yes")
 		}
 	}
 	return v
@@ -266,6 +265,9 @@ func (h *Handler) profileFormPage(r *http.Request, f formState, isNew bool) prof
 	page.Issues = mk(taxonomy.Issue, "issue")
 	page.Clients = mk(taxonomy.Client, "client")
 	page.Formats = mk(taxonomy.Format, "format")
+	for _, t := range directory.SessionTimes() {
+		page.SessionTimes = append(page.SessionTimes, choice{Value: t.Slug, Label: t.Label, Checked: f.Has("session_time", t.Slug)})
+	}
 	for _, a := range []struct{ v, l string }{{"accepting", "Accepting new clients"}, {"waitlist", "Taking names for a waiting list"}, {"full", "Not taking new clients"}} {
 		page.Availabilities = append(page.Availabilities, choice{Value: a.v, Label: a.l, Checked: f.Get("availability") == a.v})
 	}
@@ -312,6 +314,7 @@ func (h *Handler) saveProfile(w http.ResponseWriter, r *http.Request) error {
 	p.PublicContact = directory.PublicContact{Website: form.Get("website"), Phone: form.Get("phone"), Email: form.Get("public_email")}
 	p.Approaches, p.Issues, p.ClientGroups = form["approach"], form["issue"], form["client"]
 	p.Formats = form["format"]
+	p.SessionTimes = form["session_time"]
 	p.Languages = nil
 	for _, l := range strings.Split(form.Get("languages"), ",") {
 		if strings.TrimSpace(l) != "" {
@@ -338,8 +341,7 @@ func (h *Handler) saveProfile(w http.ResponseWriter, r *http.Request) error {
 		if pc == "" {
 			continue
 		}
-		p.Locations = append(p.Locations, directory.Location{Postcode: pc,
-			Wheelchair: form.Get("wheelchair_"+n) == "yes", Evenings: form.Get("evenings_"+n) == "yes", Weekends: form.Get("weekends_"+n) == "yes"})
+		p.Locations = append(p.Locations, directory.Location{Postcode: pc, Wheelchair: form.Get("wheelchair_"+n) == "yes"})
 	}
 	var edited verify.Edited
 	if len(f.Errors) == 0 {

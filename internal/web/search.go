@@ -452,7 +452,7 @@ func (h *Handler) noResults(q search.Query) noResults {
 		v.Del("sort")
 		nr.Links = append(nr.Links, link{"Search without the keywords “" + q.Text + "”", "/search?" + v.Encode()})
 	}
-	if len(nr.Links) < 2 && (len(q.Issues)+len(q.Approaches)+len(q.Clients)+len(q.Languages)+len(q.Genders) > 0 || q.Accepting || q.Concessions || q.Wheelchair || q.MaxFeePence >= 0) {
+	if len(nr.Links) < 2 && (facetFiltered(q) || q.Accepting || q.Concessions || q.Wheelchair || q.MaxFeePence >= 0) {
 		v := url.Values{}
 		if q.Near != "" {
 			v.Set("near", q.Near)
@@ -460,6 +460,17 @@ func (h *Handler) noResults(q search.Query) noResults {
 		nr.Links = append(nr.Links, link{"Clear all filters", "/search?" + v.Encode()})
 	}
 	return nr
+}
+
+// facetFiltered reports whether q filters on any facet but the format
+// (which the no-results advice widens on its own).
+func facetFiltered(q search.Query) bool {
+	for _, f := range search.Facets() {
+		if f.Name != search.FacetFormat && len(f.Selected(&q)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func radiusOptions(current string) []option {
@@ -514,13 +525,6 @@ func sortOptions(q search.Query, current string) []option {
 // therapist is in range wherever they live), so those counts say "across
 // the UK" (local).
 func (h *Handler) filterGroups(v url.Values, facets map[string][]search.FacetCount, fieldErr map[string]string, local bool) []filterGroup {
-	selected := func(param string) map[string]bool {
-		m := map[string]bool{}
-		for _, s := range v[param] {
-			m[strings.ToLower(strings.TrimSpace(s))] = true
-		}
-		return m
-	}
 	counts := func(facet string) map[string]int {
 		m := map[string]int{}
 		for _, c := range facets[facet] {
@@ -528,34 +532,56 @@ func (h *Handler) filterGroups(v url.Values, facets map[string][]search.FacetCou
 		}
 		return m
 	}
-	vocab := func(param, facet string, kind taxonomy.Kind, legend string) filterGroup {
-		sel, cnt := selected(param), counts(facet)
-		g := filterGroup{ID: "f-" + param, Legend: legend, Error: fieldErr[param]}
-		for _, t := range h.Tax.Terms(kind) {
-			n, has := cnt[t.Slug]
-			if facets == nil {
-				n = -1
-			}
-			if facets != nil && !has && !sel[t.Slug] {
-				continue
-			}
-			o := option{Param: param, Value: t.Slug, Label: t.Label, InputID: "f-" + param + "-" + t.Slug, Count: n, Selected: sel[t.Slug]}
-			if local && n >= 0 && facet == search.FacetFormat && (t.Slug == taxonomy.FormatOnline || t.Slug == taxonomy.FormatPhone) {
+	// Every facet of the search package's table is one group: one with a
+	// list of values (a vocabulary or fixed choices) shows them in their
+	// order, leaving out those nobody offers unless selected; one whose
+	// values come from the profiles (languages, genders) shows those the
+	// counts give. Vocabularies come before the fees, the rest after.
+	group := func(f search.Facet) filterGroup {
+		sel, cnt := map[string]bool{}, counts(f.Name)
+		for _, s := range v[f.Name] {
+			sel[f.Key(s)] = true
+		}
+		g := filterGroup{ID: "f-" + f.Name, Legend: f.Label, Error: fieldErr[f.Name]}
+		mk := func(value string, n int) option {
+			o := option{Param: f.Name, Value: value, Label: f.ValueLabel(h.Tax, value), InputID: "f-" + f.Name + "-" + value, Count: n, Selected: sel[value]}
+			if local && n >= 0 && f.Name == search.FacetFormat && (value == taxonomy.FormatOnline || value == taxonomy.FormatPhone) {
 				o.CountNote = "across the UK"
 			}
-			g.Options = append(g.Options, o)
-			g.Open = g.Open || sel[t.Slug]
+			return o
 		}
-		g.Open = g.Open || g.Error != ""
+		switch f.Source {
+		case search.FromTaxonomy, search.FromChoices:
+			for _, value := range f.Enum(h.Tax) {
+				n, has := cnt[value]
+				if facets == nil {
+					n = -1
+				}
+				if facets != nil && !has && !sel[value] {
+					continue
+				}
+				g.Options = append(g.Options, mk(value, n))
+				g.Open = g.Open || sel[value]
+			}
+		default:
+			for _, c := range facets[f.Name] {
+				g.Options = append(g.Options, mk(c.Value, c.Count))
+			}
+			if f.Source == search.FromLanguages {
+				slices.SortStableFunc(g.Options, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
+			}
+			g.Open = len(sel) > 0
+		}
+		g.Open = g.Open || g.Error != "" || f.FormOpen
 		return g
 	}
-	open := func(g filterGroup) filterGroup { g.Open = true; return g }
-
-	groups := []filterGroup{
-		open(vocab("format", search.FacetFormat, taxonomy.Format, "How you would like to meet")),
-		vocab("approach", search.FacetApproach, taxonomy.Approach, "Therapy approach"),
-		vocab("issue", search.FacetIssue, taxonomy.Issue, "What you would like help with"),
-		vocab("client", search.FacetClient, taxonomy.Client, "Who it is for"),
+	var groups, later []filterGroup
+	for _, f := range search.Facets() {
+		if f.Source == search.FromTaxonomy {
+			groups = append(groups, group(f))
+		} else {
+			later = append(later, group(f))
+		}
 	}
 
 	fees := filterGroup{ID: "f-fees", Legend: "Fees", Error: fieldErr["max_fee"]}
@@ -576,25 +602,7 @@ func (h *Handler) filterGroups(v url.Values, facets map[string][]search.FacetCou
 	fees.Open = maxFee != "" || fees.Options[0].Selected || fees.Error != ""
 	groups = append(groups, fees)
 
-	lang := filterGroup{ID: "f-language", Legend: "Language", Error: fieldErr["language"]}
-	selLang := selected("language")
-	for _, c := range facets[search.FacetLanguage] {
-		lang.Options = append(lang.Options, option{Param: "language", Value: c.Value, Label: h.Tax.LanguageName(c.Value), InputID: "f-language-" + c.Value, Count: c.Count, Selected: selLang[c.Value]})
-	}
-	slices.SortStableFunc(lang.Options, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
-	lang.Open = len(selLang) > 0 || lang.Error != ""
-	groups = append(groups, lang)
-
-	gender := filterGroup{ID: "f-gender", Legend: "Therapist's gender", Error: fieldErr["gender"]}
-	selGender := map[string]bool{}
-	for _, s := range v["gender"] {
-		selGender[search.GenderKey(s)] = true
-	}
-	for _, c := range facets[search.FacetGender] {
-		gender.Options = append(gender.Options, option{Param: "gender", Value: c.Value, Label: genderLabel(c.Value), InputID: "f-gender-" + c.Value, Count: c.Count, Selected: selGender[c.Value]})
-	}
-	gender.Open = len(selGender) > 0 || gender.Error != ""
-	groups = append(groups, gender)
+	groups = append(groups, later...)
 
 	avail := filterGroup{ID: "f-accepting", Legend: "Availability", Error: fieldErr["accepting"],
 		Options: []option{boolOption(v, "accepting", "Accepting new clients (confirmed in the last 30 days)", "f-accepting")}}
@@ -609,16 +617,6 @@ func boolOption(v url.Values, param, label, group string) option {
 	s := strings.ToLower(v.Get(param))
 	return option{Param: param, Value: "true", Label: label, InputID: group + "-" + param, Count: -1,
 		Selected: s == "true" || s == "1" || s == "yes" || s == "on"}
-}
-
-// genderLabel turns a gender key back into words: "non-binary" →
-// "Non-binary".
-func genderLabel(key string) string {
-	if key == "" {
-		return key
-	}
-	r := []rune(key)
-	return strings.ToUpper(string(r[0])) + string(r[1:])
 }
 
 // lowerFirst lower-cases a label's first letter for use mid-sentence,

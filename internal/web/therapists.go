@@ -40,12 +40,15 @@ type therapistPage struct {
 	Memberships               []membershipView
 	Insurance                 directory.Insurance
 	Availability, Fees        string
-	Fresh                     bool
-	Formats, Clients          []string
-	Languages                 []string
-	Gender                    string
-	Locations                 []locationView
-	From                      string
+	// SessionTimes is when, besides weekday daytime, the therapist sees
+	// clients ("weekday evenings, Saturdays"), or "".
+	SessionTimes     string
+	Fresh            bool
+	Formats, Clients []string
+	Languages        []string
+	Gender           string
+	Locations        []locationView
+	From             string
 	// BackURL is the search this profile was reached from ("/search"
 	// when none); FromResults says there was one, for "Back to results".
 	BackURL     string
@@ -91,6 +94,7 @@ func (h *Handler) therapistView(r *http.Request, p *directory.Profile, now time.
 		Fresh:        directory.ConfirmedRecently(p.AvailabilityConfirmedAt, now),
 		Fees:         formatFees(p.FeeMinPence, p.FeeMaxPence, p.Concessions),
 		Gender:       p.Gender,
+		SessionTimes: directory.SessionTimesPhrase(p.SessionTimes),
 		BackURL:      "/search",
 		Photo:        h.photoOf(r.Context(), p.ID, 160),
 		Insurance:    p.Insurance,
@@ -196,14 +200,6 @@ func accessText(l directory.Location) string {
 		parts = append(parts, "Wheelchair accessible")
 	} else {
 		parts = append(parts, "Not wheelchair accessible")
-	}
-	switch {
-	case l.Evenings && l.Weekends:
-		parts = append(parts, "evening and weekend appointments")
-	case l.Evenings:
-		parts = append(parts, "evening appointments")
-	case l.Weekends:
-		parts = append(parts, "weekend appointments")
 	}
 	return strings.Join(parts, "; ")
 }

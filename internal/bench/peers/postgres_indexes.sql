@@ -1,11 +1,7 @@
 CREATE INDEX loc_geog ON loc USING gist (geog);
 CREATE INDEX loc_id ON loc (id);
-CREATE INDEX prof_approaches ON prof USING gin (approaches);
-CREATE INDEX prof_issues ON prof USING gin (issues);
-CREATE INDEX prof_formats ON prof USING gin (formats);
-CREATE INDEX prof_clients ON prof USING gin (clients);
-CREATE INDEX prof_languages ON prof USING gin (languages);
-CREATE INDEX prof_genders ON prof USING gin (genders);
+-- a GIN index on every facet column f_<facet> is made by NewPostgres
+-- (pgFacetIndexes)
 CREATE INDEX prof_tsv ON prof USING gin (tsv);
 CREATE INDEX prof_due ON prof (due);
 CREATE INDEX prof_rot ON prof (rot, id);

@@ -13,12 +13,8 @@ CREATE TABLE prof (
     confirmed_at timestamptz NOT NULL,
     doc_len      integer NOT NULL,
     rot          bigint  NOT NULL,
-    approaches   text[]  NOT NULL,
-    issues       text[]  NOT NULL,
-    formats      text[]  NOT NULL,
-    clients      text[]  NOT NULL,
-    languages    text[]  NOT NULL,
-    genders      text[]  NOT NULL,
+    -- one text[] column f_<facet> per facet of the search package's
+    -- facet table is added by NewPostgres (pgFacetColumns)
     body         text    NOT NULL, -- Confide's analysed terms
     tsv          tsvector GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED
 );

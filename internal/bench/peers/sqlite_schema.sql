@@ -16,9 +16,9 @@ CREATE TABLE prof (
     rot          INTEGER NOT NULL
 );
 
--- Every facet value of every profile (approach, issue, format, client,
--- language, gender), clustered by value for filters and by profile for
--- counts.
+-- Every facet value of every profile (f is a facet of the search
+-- package's facet table: format, approach, issue, client, language,
+-- gender), clustered by value for filters and by profile for counts.
 CREATE TABLE facet (
     f  TEXT    NOT NULL,
     v  TEXT    NOT NULL,
