@@ -119,13 +119,51 @@ func (tt *textTiers) hiSet(j int, t uint32) *roaring.Bitmap {
 }
 
 // buildTiers derives a segment's tiers from its documents' text, as a
-// snapshot does not store them.
+// snapshot does not store them. Members are gathered in lists first and
+// each bitmap built once from its sorted list: at a million profiles
+// that is several times faster than adding them one by one.
 func buildTiers(text []textDoc, live *roaring.Bitmap) *textTiers {
-	tt := &textTiers{}
+	var byLen [][]uint32
+	var hi [numTFTiers][][]uint32
+	var maxTF []uint16
 	it := live.Iterator()
 	for it.HasNext() {
 		d := it.Next()
-		tt.add(d, &text[d])
+		td := &text[d]
+		b := lenBucketOf(td.length)
+		if b >= len(byLen) {
+			byLen = append(byLen, make([][]uint32, b+1-len(byLen))...)
+		}
+		byLen[b] = append(byLen[b], d)
+		for i, t := range td.terms {
+			tf := td.tfs[i]
+			if int(t) >= len(maxTF) {
+				maxTF = append(maxTF, make([]uint16, int(t)+1-len(maxTF))...)
+			}
+			maxTF[t] = max(maxTF[t], tf)
+			for j, min := range tfTiers {
+				if tf < min {
+					break
+				}
+				if int(t) >= len(hi[j]) {
+					hi[j] = append(hi[j], make([][]uint32, int(t)+1-len(hi[j]))...)
+				}
+				hi[j][t] = append(hi[j][t], d)
+			}
+		}
+	}
+	bitmaps := func(lists [][]uint32) []*roaring.Bitmap {
+		out := make([]*roaring.Bitmap, len(lists))
+		for i, l := range lists {
+			if len(l) > 0 {
+				out[i] = roaring.BitmapOf(l...)
+			}
+		}
+		return out
+	}
+	tt := &textTiers{byLen: bitmaps(byLen), maxTF: maxTF}
+	for j := range hi {
+		tt.hi[j] = bitmaps(hi[j])
 	}
 	return tt
 }
