@@ -24,7 +24,8 @@ import (
 const denseMinDocs = 1 << 15
 
 // denseFacets are a segment's facet values as bitsets, valid while the
-// segment's changes count is the one they were built at.
+// segment's changes count is theirs: changes keep them up to date (see
+// denseApply), so they are built once, not after every merge.
 type denseFacets struct {
 	changes uint64
 	words   int
@@ -72,6 +73,38 @@ func (ix *segment) dense() *denseFacets {
 	}
 	ix.denseSets.built.Store(d)
 	return d
+}
+
+// denseApply brings the bitsets, if any, up to date with doc d gaining
+// (on) or losing card c's values. Changes to a segment are made under its
+// write lock, so no search reads the bitsets meanwhile. A doc beyond
+// their length (the segment grew) drops them, to be built again.
+func (ix *segment) denseApply(d uint32, c *Card, on bool) {
+	ds := ix.denseSets.built.Load()
+	if ds == nil {
+		return
+	}
+	if int(d) >= ds.words*64 || ds.changes+1 != ix.changes {
+		ix.denseSets.built.Store(nil)
+		return
+	}
+	ds.changes = ix.changes
+	w, bit := d/64, uint64(1)<<(d%64)
+	for f := range numFacets {
+		for _, v := range c.values(f) {
+			set := ds.sets[f][v]
+			switch {
+			case on && set == nil:
+				set = make([]uint64, ds.words)
+				ds.sets[f][v] = set
+				fallthrough
+			case on:
+				set[w] |= bit
+			case set != nil:
+				set[w] &^= bit
+			}
+		}
+	}
 }
 
 // denseWorthIt reports whether the segment is large enough for bitsets.

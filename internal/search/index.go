@@ -379,13 +379,13 @@ func (ix *segment) intern(s string) string {
 }
 
 func (ix *segment) upsertLocked(p *directory.Profile, now time.Time) {
-	ix.changes++
 	if d, ok := ix.byID[p.ID]; ok {
 		ix.removeLocked(d)
 	}
 	if !p.IsPublic(now) {
 		return
 	}
+	ix.changes++
 	card := NewCard(p)
 	ix.internCard(card)
 	var d uint32
@@ -423,6 +423,7 @@ func (ix *segment) upsertLocked(p *directory.Profile, now time.Time) {
 	}
 	ix.text[d] = ix.analyse(p, d)
 	ix.tiers.add(d, &ix.text[d])
+	ix.denseApply(d, card, true)
 	ix.totalLen += uint64(ix.text[d].length)
 	switch {
 	case ix.bulk:
@@ -517,6 +518,7 @@ func (ix *segment) removeLocked(d uint32) {
 		ix.postings[t].Remove(d)
 	}
 	ix.tiers.remove(d, td)
+	ix.denseApply(d, card, false)
 	ix.totalLen -= uint64(td.length)
 	*td = textDoc{}
 	delete(ix.byID, card.ID)

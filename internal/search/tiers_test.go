@@ -226,10 +226,18 @@ func TestDenseFacetCounts(t *testing.T) {
 	check("edited, in the recent segment")
 	before := ix.main.denseSets.built.Load()
 	ix.Merge()
-	check("merged")
-	if ix.main.denseSets.built.Load() == before {
-		t.Fatal("the merge did not lead to new bitsets")
+	if ix.main.denseSets.built.Load() != before {
+		t.Fatal("the merge dropped the bitsets rather than bring them up to date")
 	}
+	check("merged")
+	// A segment that outgrows its bitsets drops them and builds anew.
+	for i := range 100 {
+		p := *ps[i]
+		p.ID = int64(len(ps) + 1 + i)
+		ix.ProfileSaved(&p)
+	}
+	ix.Merge()
+	check("grown")
 	// Side by side: every search gets the same counts whoever builds.
 	v, _ := url.ParseQuery("q=anxiety")
 	q, _ := parser.Parse(v, now)
