@@ -4,8 +4,6 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
-
-	"github.com/RoaringBitmap/roaring/v2"
 )
 
 // Facet counts are the bulk of a broad search's work: a results page
@@ -36,8 +34,10 @@ type denseFacets struct {
 type denseState struct {
 	built atomic.Pointer[denseFacets]
 	mu    sync.Mutex
-	// bufs pools the result-set bitsets searches count with.
-	bufs sync.Pool
+	// bufs pools the working sets of searches (bitset.go), lists the word
+	// lists of sparse sets counted within, points the practice positions
+	// of a radius, tiers the tiered ranking's work space.
+	bufs, lists, points, tiers sync.Pool
 	// minDocs replaces denseMinDocs when positive (tests); off disables
 	// the bitsets (tests: the reference they are compared with).
 	minDocs int
@@ -119,86 +119,63 @@ func (ix *segment) denseWorthIt() bool {
 // denseCounter counts facet values within one result set.
 type denseCounter struct {
 	d     *denseFacets
-	buf   *[]uint64
-	set   []uint64
+	set   bitset
 	words []int32 // the words the set occupies, when it is sparse
 }
 
-// counter prepares counting within b; release returns its buffer.
-func (ix *segment) counter(d *denseFacets, b *roaring.Bitmap) *denseCounter {
-	buf, _ := ix.denseSets.bufs.Get().(*[]uint64)
-	if buf == nil || cap(*buf) < d.words {
-		s := make([]uint64, d.words)
-		buf = &s
+// counter prepares counting within set, once per set a run counts in.
+func (r *run) counter(set bitset) *denseCounter {
+	for i := range r.counters {
+		if &r.counters[i].set[0] == &set[0] {
+			return &r.counters[i]
+		}
 	}
-	set := (*buf)[:d.words]
-	clear(set)
-	b.WriteDenseTo(set)
-	c := &denseCounter{d: d, buf: buf, set: set}
+	c := denseCounter{d: r.denseSets, set: set}
 	// A sparse set is visited word by word where it has documents.
-	if n := b.GetCardinality(); n < uint64(d.words)/4 {
-		c.words = make([]int32, 0, n)
-		it := b.Iterator()
-		last := int32(-1)
-		for it.HasNext() {
-			if w := int32(it.Next() / 64); w != last {
-				c.words = append(c.words, w)
-				last = w
+	if n := set.count(); n < r.denseSets.words/4 {
+		c.words = r.takeList(n)
+		for w, x := range set {
+			if x != 0 {
+				c.words = append(c.words, int32(w))
 			}
 		}
 	}
-	return c
+	r.counters = append(r.counters, c)
+	return &r.counters[len(r.counters)-1]
 }
 
-func (c *denseCounter) release(ix *segment) { ix.denseSets.bufs.Put(c.buf) }
+// takeList is an empty list of capacity at least n, from the segment's
+// pool; release gives it back.
+func (r *run) takeList(n int) []int32 {
+	buf, _ := r.ix.denseSets.lists.Get().(*[]int32)
+	if buf == nil || cap(*buf) < n {
+		s := make([]int32, 0, max(n, 64))
+		buf = &s
+	}
+	r.lists = append(r.lists, buf)
+	return (*buf)[:0]
+}
+
+// takePoints is an empty list of practice positions, from the segment's
+// pool; release gives it back.
+func (r *run) takePoints() []pointDist {
+	buf, _ := r.ix.denseSets.points.Get().(*[]pointDist)
+	if buf == nil {
+		buf = new([]pointDist)
+	}
+	r.pointsBuf = buf
+	return (*buf)[:0]
+}
 
 // count is how many documents of the set have value v of facet f.
 func (c *denseCounter) count(f facet, v string) int {
 	other := c.d.sets[f][v]
-	n := 0
 	if c.words != nil {
+		n := 0
 		for _, w := range c.words {
 			n += bits.OnesCount64(c.set[w] & other[w])
 		}
 		return n
 	}
-	other = other[:len(c.set)]
-	for i, x := range c.set {
-		n += bits.OnesCount64(x & other[i])
-	}
-	return n
-}
-
-// manyParts is how many bitmaps a union must have before unionOf sets
-// bits in a bitset rather than let roaring merge them.
-const manyParts = 16
-
-// unionOf is the union of parts. The practice positions of a wide radius
-// are hundreds of small bitmaps; roaring merges such arrays pairwise,
-// which at a million profiles cost a rural search more than everything
-// else it did. Setting each member's bit in a pooled bitset and
-// converting once costs a few nanoseconds per member instead.
-func (ix *segment) unionOf(parts []*roaring.Bitmap) *roaring.Bitmap {
-	if len(parts) < manyParts || !ix.denseWorthIt() {
-		return roaring.FastOr(parts...)
-	}
-	words := (len(ix.cards) + 63) / 64
-	buf, _ := ix.denseSets.bufs.Get().(*[]uint64)
-	if buf == nil || cap(*buf) < words {
-		s := make([]uint64, words)
-		buf = &s
-	}
-	defer ix.denseSets.bufs.Put(buf)
-	set := (*buf)[:words]
-	clear(set)
-	var vals [512]uint32
-	for _, p := range parts {
-		it := p.ManyIterator()
-		for n := it.NextMany(vals[:]); n > 0; n = it.NextMany(vals[:]) {
-			for _, x := range vals[:n] {
-				set[x>>6] |= 1 << (x & 63)
-			}
-		}
-	}
-	return roaring.FromDense(set, true)
+	return c.set.andCount(other)
 }

@@ -16,29 +16,53 @@ const feeBand = 500
 
 func feeBandOf(pence int) int32 { return int32(max(pence, 0) / feeBand) }
 
-// atMostFee is the docs of within whose minimum fee is at most maxPence.
-func (ix *segment) atMostFee(within *roaring.Bitmap, maxPence int) *roaring.Bitmap {
-	// Each band is intersected first: bands are sparse (arrays, in
-	// roaring), and a union of intersections stays small, where a union of
-	// bands would be large and slow to build.
+// atMostFee keeps the docs of within whose minimum fee is at most
+// maxPence. Every live doc is in exactly one band, so the docs to keep
+// are those of the bands under the limit's, and the docs to drop those of
+// the bands over it: whichever side has fewer members is combined with
+// within; only the limit's own band is tested document by document.
+func (r *run) atMostFee(within bitset, maxPence int) {
+	ix := r.ix
 	edge := feeBandOf(maxPence)
-	var parts []*roaring.Bitmap
+	var under, over uint64
 	for band, b := range ix.feeBands {
-		if band < edge {
-			parts = append(parts, roaring.And(within, b))
+		switch {
+		case band < edge:
+			under += b.GetCardinality()
+		case band > edge:
+			over += b.GetCardinality()
 		}
 	}
-	if b, ok := ix.feeBands[edge]; ok {
-		kept := roaring.New()
-		it := roaring.And(within, b).Iterator()
-		for it.HasNext() {
-			if d := it.Next(); ix.cards[d].FeeMinPence <= maxPence {
-				kept.Add(d)
+	edgeBand := ix.feeBands[edge]
+	if under <= over {
+		keep := r.take()
+		for band, b := range ix.feeBands {
+			if band < edge {
+				r.orWith(keep, b)
 			}
 		}
-		parts = append(parts, kept)
+		if edgeBand != nil {
+			r.each(edgeBand, func(d uint32) {
+				if within.has(d) && ix.cards[d].FeeMinPence <= maxPence {
+					keep.add(d)
+				}
+			})
+		}
+		within.and(keep)
+		return
 	}
-	return roaring.FastOr(parts...)
+	for band, b := range ix.feeBands {
+		if band > edge {
+			r.andNotWith(within, b)
+		}
+	}
+	if edgeBand != nil {
+		r.each(edgeBand, func(d uint32) {
+			if within.has(d) && ix.cards[d].FeeMinPence > maxPence {
+				within[d>>6] &^= 1 << (d & 63)
+			}
+		})
+	}
 }
 
 // buildFeeBands derives the bands from the cards, as a snapshot does not

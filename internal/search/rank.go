@@ -3,10 +3,9 @@ package search
 import (
 	"cmp"
 	"container/heap"
+	"math/bits"
 	"slices"
 	"time"
-
-	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/confide-org/confide/internal/directory"
 )
@@ -102,7 +101,7 @@ func freshAt(c *Card, cutoff time.Time) float64 {
 // position could reach (full match, full text, fresh, and that position's
 // nearness), the rest cannot enter the page. Results matched by a remote
 // format, outside the radius, are bounded by the nearness at the radius.
-func (r *run) recommendedNear(all *roaring.Bitmap, k int, sc func(uint32) float64) []ranked {
+func (r *run) recommendedNear(all bitset, k int, sc func(uint32) float64) []ranked {
 	q := r.q
 	rec := r.recommender(sc)
 	day := uint64(dayOf(q.Now))
@@ -132,30 +131,30 @@ func (r *run) recommendedNear(all *roaring.Bitmap, k int, sc func(uint32) float6
 	beaten := func(km float64) bool { return len(h) == k && -h[0].key > bound(km) }
 	pts := r.pointsInRadius
 	slices.SortFunc(pts, func(a, b pointDist) int { return cmp.Compare(a.dist, b.dist) })
-	seen := roaring.New()
+	seen := r.take()
 	for _, p := range pts {
 		if beaten(p.dist) {
 			break
 		}
-		x := roaring.And(p.pt.docs, all)
-		x.AndNot(seen)
-		it := x.Iterator()
-		for it.HasNext() {
-			push(it.Next())
-		}
-		seen.Or(x)
+		r.each(p.pt.docs, func(d uint32) {
+			if all.has(d) && !seen.has(d) {
+				seen.add(d)
+				push(d)
+			}
+		})
 	}
 	if !beaten(q.RadiusKm) {
-		rest := roaring.AndNot(all, seen)
 		// Documents in the radius not yet seen lie beyond the position
 		// where the walk stopped, and are beaten too; scoring them again
-		// changes nothing, so only the remote ones are left in rest.
-		if r.inRadius != nil {
-			rest.AndNot(r.inRadius)
-		}
-		it := rest.Iterator()
-		for it.HasNext() {
-			push(it.Next())
+		// changes nothing, so only the remote ones are left.
+		for w, x := range all {
+			x &^= seen[w]
+			if r.inRadius != nil {
+				x &^= r.inRadius[w]
+			}
+			for ; x != 0; x &= x - 1 {
+				push(uint32(w<<6 | bits.TrailingZeros64(x)))
+			}
 		}
 	}
 	list := []ranked(h)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 
@@ -53,44 +54,71 @@ type pointDist struct {
 	dist float64
 }
 
-// run holds the working sets of one search of one segment.
+// run holds the working sets of one search of one segment, as bitsets
+// (see bitset.go) that it gives back to the segment when its part is done.
 type run struct {
 	ix *segment
 	q  *Query
-	// base: live, not overdue, not masked.
-	base *roaring.Bitmap
+	// words is the length of every working set.
+	words int
+	// base: live, not overdue, not masked; baseIsLive when that is every
+	// live document.
+	base       bitset
+	baseIsLive bool
+	// last: docs with any completion of the last word; nil until needed.
+	last bitset
 	// common: base with every filter that is not an "any of" facet.
-	common *roaring.Bitmap
+	common bitset
 	// anyOf: the "any of" facet filters; nil where not filtered.
-	anyOf [numFacets]*roaring.Bitmap
+	anyOf [numFacets]bitset
 	// inRadius / accessibleInRadius: docs with a (wheelchair-accessible)
 	// practice within the radius; nil without a search point.
-	inRadius, accessibleInRadius *roaring.Bitmap
+	inRadius, accessibleInRadius bitset
+	// accepting (acceptingNow) and inRange (rangeFor the query's formats)
+	// once computed.
+	accepting, inRange bitset
+	rangeDone          bool
 	// pointsInRadius are the practice positions within the radius.
 	pointsInRadius []pointDist
+	pointsBuf      *[]pointDist
 	lastIDs        []uint32
 	// scored counts the documents tieredRank scored (for tests).
 	scored int
 	// denseSets, when the segment has them, count facets; counters holds
-	// each result set counted within, as a bitset.
+	// each result set counted within.
 	denseSets *denseFacets
-	counters  map[*roaring.Bitmap]*denseCounter
+	counters  []denseCounter
+	counterAr [numFacets + 1]denseCounter
+
+	// bufs are the pooled buffers the run holds (bufAr backs it), lists
+	// the pooled word lists; scratch is a set that scratchOf overwrites.
+	bufs    []*[]uint64
+	bufAr   [40]*[]uint64
+	lists   []*[]int32
+	listAr  [numFacets + 1]*[]int32
+	scratch bitset
+	// it and vals iterate roaring bitmaps without allocating (each).
+	it   roaring.ManyIntIterator
+	vals [256]uint32
 }
 
 // newRun starts a search of segment ix over its live documents that are
 // neither overdue at q.Now nor in mask (documents a newer segment
 // replaces).
 func (ix *segment) newRun(q *Query, mask *roaring.Bitmap) *run {
-	r := &run{ix: ix, q: q}
-	// Usually nothing is overdue or masked: the base is then the live set
-	// itself, which nothing changes while the search holds its lock (and
-	// the run never changes its base), rather than a copy of it.
-	r.base = ix.live
-	if expired := ix.overdue(*q); expired != nil {
-		r.base = roaring.AndNot(r.base, expired)
+	r := &run{ix: ix, q: q, words: (len(ix.cards) + 63) / 64}
+	r.bufs, r.lists, r.counters = r.bufAr[:0], r.listAr[:0], r.counterAr[:0]
+	r.base, r.baseIsLive = r.load(ix.live), true
+	today := dayOf(q.Now)
+	for day, b := range ix.dueDay {
+		if day < today && !b.IsEmpty() {
+			r.andNotWith(r.base, b)
+			r.baseIsLive = false
+		}
 	}
 	if mask != nil && !mask.IsEmpty() {
-		r.base = roaring.AndNot(r.base, mask)
+		r.andNotWith(r.base, mask)
+		r.baseIsLive = false
 	}
 	if !q.Terms.Empty() {
 		r.lastIDs = ix.lastTermIDs(q.Terms)
@@ -126,46 +154,60 @@ func (r *run) stats() textStats {
 	if q.Terms.Empty() {
 		return textStats{}
 	}
-	st := textStats{n: float64(r.base.GetCardinality()), exactDF: make([]float64, len(q.Terms.Exact))}
+	st := textStats{n: float64(r.base.count()), exactDF: make([]float64, len(q.Terms.Exact))}
 	total := ix.totalLen
-	if r.base != ix.live {
-		it := roaring.AndNot(ix.live, r.base).Iterator()
-		for it.HasNext() {
-			total -= uint64(ix.text[it.Next()].length)
+	if !r.baseIsLive {
+		live := r.scratchOf(ix.live)
+		for w, x := range live {
+			x &^= r.base[w]
+			for x != 0 {
+				total -= uint64(ix.text[w<<6|bits.TrailingZeros64(x)].length)
+				x &= x - 1
+			}
 		}
 	}
 	st.totalLen = float64(total)
 	for i, t := range q.Terms.Exact {
 		if id, ok := ix.termIDs[t]; ok {
-			st.exactDF[i] = float64(ix.postings[id].AndCardinality(r.base))
+			st.exactDF[i] = float64(r.countWith(r.base, ix.postings[id]))
 		}
 	}
-	var lastParts []*roaring.Bitmap
-	for _, id := range r.lastIDs {
-		lastParts = append(lastParts, ix.postings[id])
-	}
-	st.lastDF = float64(roaring.FastOr(lastParts...).AndCardinality(r.base))
+	st.lastDF = float64(r.lastSet().andCount(r.base))
 	return st
 }
 
+// lastSet is the docs having any completion of the last word.
+func (r *run) lastSet() bitset {
+	if r.last == nil {
+		r.last = r.take()
+		for _, id := range r.lastIDs {
+			r.orWith(r.last, r.ix.postings[id])
+		}
+	}
+	return r.last
+}
+
 // part is one segment's share of an answer. It holds no reference into
-// the segment's mutable state, so it stays valid after the segment's lock
-// is released (cards are immutable once indexed).
+// the segment's mutable state or the run's working sets, so it stays
+// valid after the segment's lock is released (cards are immutable once
+// indexed).
 type part struct {
 	total  int
 	top    []ranked // the best offset+perPage, best first
 	cards  []*Card  // parallel to top
 	scores []float64
-	facets map[string][]FacetCount
+	facets [numFacets][]FacetCount // by facet, in no order
 }
 
-// finish applies the filters, ranks and counts, scoring text with st.
+// finish applies the filters, ranks and counts, scoring text with st, and
+// gives the run's working sets back to the segment.
 //
 // Between steps it yields the processor (runtime.Gosched): a search of a
 // million profiles runs for tens of milliseconds, and on a small machine
 // an edit waiting to be applied should not wait for the scheduler to
 // preempt it.
 func (r *run) finish(st textStats) part {
+	defer r.release()
 	q := r.q
 	if q.Point != nil {
 		r.radius()
@@ -180,11 +222,12 @@ func (r *run) finish(st textStats) part {
 	all := r.except(-1)
 	b := r.newBM25(st)
 	score := scorer(b)
-	p := part{total: int(all.GetCardinality())}
+	n := all.count()
+	p := part{total: n}
 	if !r.ix.fullRank && r.tieredEligible(b) {
-		p.top = r.tieredRank(all, r.q.Page*r.q.PerPage, b, score)
+		p.top = r.tieredRank(all, n, r.q.Page*r.q.PerPage, b, score)
 	} else {
-		p.top = r.rank(all, score)
+		p.top = r.rank(all, n, score)
 	}
 	runtime.Gosched()
 	p.cards, p.scores = make([]*Card, len(p.top)), make([]float64, len(p.top))
@@ -198,19 +241,36 @@ func (r *run) finish(st textStats) part {
 // assemble makes the answer from the parts of every segment searched.
 func assemble(q *Query, parts ...part) Result {
 	res := Result{Page: q.Page, PerPage: q.PerPage, Sort: q.Sort, Hits: make([]Hit, 0, q.PerPage)}
-	type candidate struct {
-		ranked
-		card  *Card
-		score float64
-	}
-	var cands []candidate
-	for _, p := range parts {
-		res.Total += p.total
-		for i, c := range p.top {
-			cands = append(cands, candidate{c, p.cards[i], p.scores[i]})
+	offset := (q.Page - 1) * q.PerPage
+	hit := func(c ranked, card *Card, score float64) {
+		h := Hit{Card: card, Score: score}
+		if q.Sort == SortRecommended {
+			h.Rank = -c.key
 		}
+		if q.Point != nil {
+			h.DistanceKm, h.HasDistance = NearestKm(*q.Point, card.Locations)
+		}
+		res.Hits = append(res.Hits, h)
 	}
-	if len(parts) > 1 {
+	if len(parts) == 1 {
+		p := parts[0]
+		res.Total = p.total
+		for i := min(offset, len(p.top)); i < min(offset+q.PerPage, len(p.top)); i++ {
+			hit(p.top[i], p.cards[i], p.scores[i])
+		}
+	} else {
+		type candidate struct {
+			ranked
+			card  *Card
+			score float64
+		}
+		var cands []candidate
+		for _, p := range parts {
+			res.Total += p.total
+			for i, c := range p.top {
+				cands = append(cands, candidate{c, p.cards[i], p.scores[i]})
+			}
+		}
 		slices.SortStableFunc(cands, func(a, b candidate) int {
 			switch {
 			case a.less(b.ranked):
@@ -220,26 +280,17 @@ func assemble(q *Query, parts ...part) Result {
 			}
 			return 0
 		})
-	}
-	offset := (q.Page - 1) * q.PerPage
-	for _, c := range cands[min(offset, len(cands)):min(offset+q.PerPage, len(cands))] {
-		h := Hit{Card: c.card, Score: c.score}
-		if q.Sort == SortRecommended {
-			h.Rank = -c.key
+		for _, c := range cands[min(offset, len(cands)):min(offset+q.PerPage, len(cands))] {
+			hit(c.ranked, c.card, c.score)
 		}
-		if q.Point != nil {
-			h.DistanceKm, h.HasDistance = NearestKm(*q.Point, c.card.Locations)
-		}
-		res.Hits = append(res.Hits, h)
 	}
 	res.Facets = make(map[string][]FacetCount, numFacets)
 	for f := range numFacets {
-		name := facetTable[f].Name
-		counts := parts[0].facets[name]
+		counts := parts[0].facets[f]
 		if len(parts) > 1 {
 			sum := map[string]int{}
 			for _, p := range parts {
-				for _, c := range p.facets[name] {
+				for _, c := range p.facets[f] {
 					sum[c.Value] += c.Count
 				}
 			}
@@ -248,24 +299,9 @@ func assemble(q *Query, parts ...part) Result {
 				counts = append(counts, FacetCount{v, n})
 			}
 		}
-		res.Facets[name] = tidyCounts(counts, valuesOf(q, f))
+		res.Facets[facetTable[f].Name] = tidyCounts(counts, valuesOf(q, f))
 	}
 	return res
-}
-
-// overdue is the set of docs whose next check has passed at q.Now.
-func (ix *segment) overdue(q Query) *roaring.Bitmap {
-	today := dayOf(q.Now)
-	var parts []*roaring.Bitmap
-	for day, b := range ix.dueDay {
-		if day < today {
-			parts = append(parts, b)
-		}
-	}
-	if len(parts) == 0 {
-		return nil
-	}
-	return roaring.FastOr(parts...)
 }
 
 func (r *run) values(f facet) []string { return valuesOf(r.q, f) }
@@ -274,25 +310,23 @@ func (r *run) values(f facet) []string { return valuesOf(r.q, f) }
 func valuesOf(q *Query, f facet) []string { return *facetTable[f].query(q) }
 
 // union is the set of docs having any of vals; nil when vals is empty.
-func (r *run) union(f facet, vals []string) *roaring.Bitmap {
+func (r *run) union(f facet, vals []string) bitset {
 	if len(vals) == 0 {
 		return nil
 	}
-	var parts []*roaring.Bitmap
+	s := r.take()
 	for _, v := range vals {
 		if b, ok := r.ix.facets[f][v]; ok {
-			parts = append(parts, b)
+			r.orWith(s, b)
 		}
 	}
-	if len(parts) == 0 {
-		return roaring.New()
-	}
-	return roaring.FastOr(parts...)
+	return s
 }
 
 // radius finds docs with a practice within the radius by visiting only the
 // grid cells that the radius's bounding box overlaps, and computing one
-// distance per practice position.
+// distance per practice position. Each position's docs are set bit by bit
+// (they are few): roaring would merge hundreds of small arrays pairwise.
 func (r *run) radius() {
 	p, rad := *r.q.Point, r.q.RadiusKm
 	dLat := rad / (math.Pi / 180 * geo.EarthRadiusKm)
@@ -300,7 +334,8 @@ func (r *run) radius() {
 	dLon := math.Min(180, dLat/math.Cos(maxLat*math.Pi/180))
 	lo := cellOf(geo.Point{Lat: p.Lat - dLat, Lon: p.Lon - dLon})
 	hi := cellOf(geo.Point{Lat: p.Lat + dLat, Lon: p.Lon + dLon})
-	var docs, acc []*roaring.Bitmap
+	r.inRadius, r.accessibleInRadius = r.take(), r.take()
+	r.pointsInRadius = r.takePoints()
 	for la := lo.lat; la <= hi.lat; la++ {
 		for lo2 := lo.lon; lo2 <= hi.lon; lo2++ {
 			for _, pt := range r.ix.cells[cellKey{la, lo2}] {
@@ -312,36 +347,31 @@ func (r *run) radius() {
 					continue
 				}
 				r.pointsInRadius = append(r.pointsInRadius, pointDist{pt, dist})
-				docs = append(docs, pt.docs)
+				r.orWith(r.inRadius, pt.docs)
 				if !pt.accessible.IsEmpty() {
-					acc = append(acc, pt.accessible)
+					r.orWith(r.accessibleInRadius, pt.accessible)
 				}
 			}
 		}
 	}
-	r.inRadius = r.ix.unionOf(docs)
-	r.accessibleInRadius = r.ix.unionOf(acc)
 }
 
 // buildCommon applies the filters that every facet count shares: text,
 // all-of facets (issues), wheelchair access, concessions, fresh availability and fee.
 func (r *run) buildCommon() {
 	q, ix := r.q, r.ix
-	sets := []*roaring.Bitmap{r.base}
+	common := r.copyOf(r.base)
+	r.common = common
 	if !q.Terms.Empty() {
 		for _, t := range q.Terms.Exact {
 			id, ok := ix.termIDs[t]
 			if !ok {
-				r.common = roaring.New()
+				clear(common)
 				return
 			}
-			sets = append(sets, ix.postings[id])
+			r.andWith(common, ix.postings[id])
 		}
-		var parts []*roaring.Bitmap
-		for _, id := range r.lastIDs {
-			parts = append(parts, ix.postings[id])
-		}
-		sets = append(sets, roaring.FastOr(parts...))
+		common.and(r.lastSet())
 	}
 	for f := range numFacets {
 		if facetTable[f].Match != AllOf {
@@ -350,132 +380,142 @@ func (r *run) buildCommon() {
 		for _, s := range r.values(f) {
 			b, ok := ix.facets[f][s]
 			if !ok {
-				r.common = roaring.New()
+				clear(common)
 				return
 			}
-			sets = append(sets, b)
+			r.andWith(common, b)
 		}
 	}
 	if q.Wheelchair {
 		if q.Point != nil {
-			sets = append(sets, r.accessibleInRadius)
+			common.and(r.accessibleInRadius)
 		} else {
-			sets = append(sets, ix.accessible)
+			r.andWith(common, ix.accessible)
 		}
 	}
 	if q.Concessions {
-		sets = append(sets, ix.concessions)
+		r.andWith(common, ix.concessions)
 	}
 	if q.Accepting {
-		sets = append(sets, r.acceptingNow())
+		common.and(r.acceptingNow())
 	}
-	// Intersect smallest first: each step can only shrink the answer.
-	slices.SortFunc(sets, func(a, b *roaring.Bitmap) int {
-		return int(int64(a.GetCardinality()) - int64(b.GetCardinality()))
-	})
-	common := roaring.FastAnd(sets...)
 	if q.MaxFeePence >= 0 {
-		common = ix.atMostFee(common, q.MaxFeePence)
+		r.atMostFee(common, q.MaxFeePence)
 	}
-	r.common = common
 }
 
 // acceptingNow is the set of docs accepting new clients whose availability
 // was confirmed within directory.AvailabilityFreshFor of q.Now. Whole days
 // after the cut-off come from day buckets; only the cut-off day's docs are
 // checked one by one.
-func (r *run) acceptingNow() *roaring.Bitmap {
+func (r *run) acceptingNow() bitset {
+	if r.accepting != nil {
+		return r.accepting
+	}
 	cutoff := r.q.Now.Add(-directory.AvailabilityFreshFor)
 	cutDay := dayOf(cutoff)
-	var parts []*roaring.Bitmap
-	out := roaring.New()
+	out := r.take()
 	for day, b := range r.ix.acceptDay {
 		switch {
 		case day > cutDay:
-			parts = append(parts, b)
+			r.orWith(out, b)
 		case day == cutDay:
-			it := b.Iterator()
-			for it.HasNext() {
-				d := it.Next()
+			r.each(b, func(d uint32) {
 				if !r.ix.cards[d].ConfirmedAt.Before(cutoff) {
-					out.Add(d)
+					out.add(d)
+				}
+			})
+		}
+	}
+	r.accepting = out
+	return out
+}
+
+// rangeFor is the "in range" condition for the query's formats: a
+// practice within the radius, or a requested remote format on offer.
+// Without a search point everything is in range (nil).
+func (r *run) rangeFor() bitset {
+	if r.q.Point == nil {
+		return nil
+	}
+	if !r.rangeDone {
+		r.rangeDone = true
+		r.inRange = r.inRadius
+		copied := false
+		for _, f := range r.q.Formats {
+			if remoteFormat(f) {
+				if b, ok := r.ix.facets[fFormat][f]; ok {
+					if !copied {
+						r.inRange, copied = r.copyOf(r.inRadius), true
+					}
+					r.orWith(r.inRange, b)
 				}
 			}
 		}
 	}
-	out.Or(roaring.FastOr(parts...))
-	return out
+	return r.inRange
 }
 
-// rangeFor is the "in range" condition for a set of requested formats: a
-// practice within the radius, or a requested remote format on offer.
-// Without a search point everything is in range (nil).
-func (r *run) rangeFor(formats []string) *roaring.Bitmap {
-	if r.q.Point == nil {
-		return nil
-	}
-	parts := []*roaring.Bitmap{r.inRadius}
-	for _, f := range formats {
-		if f == taxonomy.FormatOnline || f == taxonomy.FormatPhone {
-			if b, ok := r.ix.facets[fFormat][f]; ok {
-				parts = append(parts, b)
-			}
-		}
-	}
-	return roaring.FastOr(parts...)
-}
+// remoteFormat reports whether format f needs no practice nearby.
+func remoteFormat(f string) bool { return f == taxonomy.FormatOnline || f == taxonomy.FormatPhone }
 
 // except is the result set with every filter applied except the "any of"
 // facet skip (-1 for none).
-func (r *run) except(skip facet) *roaring.Bitmap {
-	var rg *roaring.Bitmap
+func (r *run) except(skip facet) bitset {
+	var rg bitset
 	if skip != fFormat {
-		rg = r.rangeFor(r.q.Formats)
+		rg = r.rangeFor()
 	}
 	narrows := rg != nil
 	for f, b := range r.anyOf {
 		narrows = narrows || b != nil && facet(f) != skip
 	}
 	if !narrows {
-		// Nothing to intersect: the common set itself, which the run
-		// owns and nobody changes after buildCommon, rather than a copy.
+		// Nothing to intersect: the common set itself, which nobody
+		// changes after buildCommon, rather than a copy.
 		return r.common
 	}
-	out := r.common.Clone()
+	out := r.copyOf(r.common)
 	for f, b := range r.anyOf {
 		if b != nil && facet(f) != skip {
-			out.And(b)
+			out.and(b)
 		}
 	}
 	if rg != nil {
-		out.And(rg)
+		out.and(rg)
 	}
 	return out
 }
 
-func (r *run) facetCounts(all *roaring.Bitmap) map[string][]FacetCount {
-	out := make(map[string][]FacetCount, numFacets)
-	if d := r.ix.dense(); d != nil {
-		r.denseSets = d
-		defer func() {
-			for _, c := range r.counters {
-				c.release(r.ix)
-			}
-		}()
-	}
+func (r *run) facetCounts(all bitset) [numFacets][]FacetCount {
+	var out [numFacets][]FacetCount
+	r.denseSets = r.ix.dense()
 	for f := range numFacets {
 		var counts []FacetCount
 		switch {
 		case facetTable[f].Match == AllOf:
 			counts = r.countValues(f, all)
 		case f == fFormat:
+			// A value's set is the results without the format filter,
+			// with the value, in range for it: within the radius unless
+			// the value is remote (then the value itself is in range).
 			rest := r.except(fFormat)
+			counts = make([]FacetCount, 0, len(r.ix.facets[fFormat]))
 			for v, b := range r.ix.facets[fFormat] {
-				set := roaring.And(rest, b)
-				if rg := r.rangeFor([]string{v}); rg != nil {
-					set.And(rg)
+				near := r.q.Point != nil && !remoteFormat(v)
+				var set bitset
+				if r.denseSets != nil {
+					set = r.denseSets.sets[fFormat][v]
+				} else {
+					set = r.scratchOf(b)
 				}
-				counts = append(counts, FacetCount{v, int(set.GetCardinality())})
+				n := 0
+				if near {
+					n = andCount3(rest, set, r.inRadius)
+				} else {
+					n = rest.andCount(set)
+				}
+				counts = append(counts, FacetCount{v, n})
 			}
 		default:
 			within := all
@@ -483,35 +523,36 @@ func (r *run) facetCounts(all *roaring.Bitmap) map[string][]FacetCount {
 				within = r.except(f)
 			}
 			// When nothing filters on this facet, leaving its filter out
-			// changes nothing: the count is within the result set itself,
-			// not a fresh copy of it (the largest allocation a search
-			// made).
+			// changes nothing: the count is within the result set itself.
 			counts = r.countValues(f, within)
 		}
-		out[facetTable[f].Name] = counts
+		out[f] = counts
 		runtime.Gosched()
 	}
 	return out
 }
 
-func (r *run) countValues(f facet, within *roaring.Bitmap) []FacetCount {
-	var counts []FacetCount
+// andCount3 is the number of documents in all of a, b and c.
+func andCount3(a, b, c bitset) int {
+	b, c = b[:len(a)], c[:len(a)]
+	n := 0
+	for i, x := range a {
+		n += bits.OnesCount64(x & b[i] & c[i])
+	}
+	return n
+}
+
+func (r *run) countValues(f facet, within bitset) []FacetCount {
+	counts := make([]FacetCount, 0, len(r.ix.facets[f]))
 	if r.denseSets != nil {
-		c, ok := r.counters[within]
-		if !ok {
-			c = r.ix.counter(r.denseSets, within)
-			if r.counters == nil {
-				r.counters = map[*roaring.Bitmap]*denseCounter{}
-			}
-			r.counters[within] = c
-		}
+		c := r.counter(within)
 		for v := range r.ix.facets[f] {
 			counts = append(counts, FacetCount{v, c.count(f, v)})
 		}
 		return counts
 	}
 	for v, b := range r.ix.facets[f] {
-		counts = append(counts, FacetCount{v, int(within.AndCardinality(b))})
+		counts = append(counts, FacetCount{v, r.countWith(within, b)})
 	}
 	return counts
 }
@@ -520,15 +561,14 @@ func (r *run) countValues(f facet, within *roaring.Bitmap) []FacetCount {
 // count, largest first, and value.
 func tidyCounts(counts []FacetCount, selected []string) []FacetCount {
 	out := counts[:0]
-	seen := make(map[string]bool)
 	for _, c := range counts {
 		if c.Count > 0 || slices.Contains(selected, c.Value) {
 			out = append(out, c)
-			seen[c.Value] = true
 		}
 	}
+	kept := len(out)
 	for _, s := range selected {
-		if !seen[s] {
+		if !slices.ContainsFunc(out[:kept], func(c FacetCount) bool { return c.Value == s }) {
 			out = append(out, FacetCount{s, 0})
 		}
 	}
@@ -606,14 +646,13 @@ func walkOrHeap(n, k, live int) bool {
 	return 2*int64(n)*int64(n) >= int64(k)*int64(live)
 }
 
-// rank returns the best offset+perPage of the result set, best first,
-// with their sort keys (so that parts can be merged). Broad results in fee
-// or rotation order walk a presorted list of all documents; results near a
-// point walk practice positions outward; anything else keeps the best k in
-// a heap.
-func (r *run) rank(all *roaring.Bitmap, sc func(uint32) float64) []ranked {
+// rank returns the best offset+perPage of the result set (n documents),
+// best first, with their sort keys (so that parts can be merged). Broad
+// results in fee or rotation order walk a presorted list of all
+// documents; results near a point walk practice positions outward;
+// anything else keeps the best k in a heap.
+func (r *run) rank(all bitset, n int, sc func(uint32) float64) []ranked {
 	k := r.q.Page * r.q.PerPage
-	n := int(all.GetCardinality())
 	if n == 0 {
 		return nil
 	}
@@ -645,10 +684,10 @@ func (r *run) rank(all *roaring.Bitmap, sc func(uint32) float64) []ranked {
 }
 
 // walk takes the first k documents of order that are in the result set.
-func walk(all *roaring.Bitmap, order []uint32, k int) []ranked {
+func walk(all bitset, order []uint32, k int) []ranked {
 	out := make([]ranked, 0, k)
 	for _, d := range order {
-		if all.Contains(d) {
+		if all.has(d) {
 			out = append(out, ranked{doc: d})
 			if len(out) == k {
 				break
@@ -663,39 +702,41 @@ func walk(all *roaring.Bitmap, order []uint32, k int) []ranked {
 const yieldEvery = 1 << 14
 
 // heapRank computes every result's sort key and keeps the best k.
-func (r *run) heapRank(all *roaring.Bitmap, k int, sc func(uint32) float64) []ranked {
+func (r *run) heapRank(all bitset, k int, sc func(uint32) float64) []ranked {
 	day := uint64(dayOf(r.q.Now))
 	var rec func(uint32) float64
 	if r.q.Sort == SortRecommended {
 		rec = r.recommender(sc)
 	}
 	h := make(topK, 0, k)
-	it := all.Iterator()
-	for seen := 1; it.HasNext(); seen++ {
-		if seen%yieldEvery == 0 {
-			runtime.Gosched()
-		}
-		d := it.Next()
-		card := r.ix.cards[d]
-		c := ranked{doc: d, key2: RotationKey(day, card.ID), id: card.ID}
-		switch r.q.Sort {
-		case SortDistance:
-			c.key = math.Inf(1)
-			if dist, ok := NearestKm(*r.q.Point, card.Locations); ok {
-				c.key = dist
+	seen := 0
+	for w, x := range all {
+		for ; x != 0; x &= x - 1 {
+			if seen++; seen%yieldEvery == 0 {
+				runtime.Gosched()
 			}
-		case SortRelevance:
-			c.key = -sc(d)
-		case SortRecommended:
-			c.key = -rec(d)
-		case SortFee:
-			c.key = float64(card.FeeMinPence)
-		}
-		if len(h) < k {
-			heap.Push(&h, c)
-		} else if c.less(h[0]) {
-			h[0] = c
-			heap.Fix(&h, 0)
+			d := uint32(w<<6 | bits.TrailingZeros64(x))
+			card := r.ix.cards[d]
+			c := ranked{doc: d, key2: RotationKey(day, card.ID), id: card.ID}
+			switch r.q.Sort {
+			case SortDistance:
+				c.key = math.Inf(1)
+				if dist, ok := NearestKm(*r.q.Point, card.Locations); ok {
+					c.key = dist
+				}
+			case SortRelevance:
+				c.key = -sc(d)
+			case SortRecommended:
+				c.key = -rec(d)
+			case SortFee:
+				c.key = float64(card.FeeMinPence)
+			}
+			if len(h) < k {
+				heap.Push(&h, c)
+			} else if c.less(h[0]) {
+				h[0] = c
+				heap.Fix(&h, 0)
+			}
 		}
 	}
 	list := []ranked(h)
@@ -708,25 +749,25 @@ func (r *run) heapRank(all *roaring.Bitmap, k int, sc func(uint32) float64) []ra
 // distance, so a page of a large result set needs only the nearest few
 // positions. Results outside the radius (matched by a remote format) all
 // lie further away and follow, ranked by heap.
-func (r *run) nearestFirst(all *roaring.Bitmap, k int) []ranked {
+func (r *run) nearestFirst(all bitset, k int) []ranked {
 	pts := r.pointsInRadius
 	day := uint64(dayOf(r.q.Now))
 	slices.SortFunc(pts, func(a, b pointDist) int { return cmp.Compare(a.dist, b.dist) })
-	seen := roaring.New()
-	var out []ranked
+	seen := r.take()
+	out := make([]ranked, 0, k)
 	for i, p := range pts {
-		x := roaring.And(p.pt.docs, all)
-		x.AndNot(seen)
-		if x.IsEmpty() {
+		found := false
+		r.each(p.pt.docs, func(d uint32) {
+			if all.has(d) && !seen.has(d) {
+				seen.add(d)
+				id := r.ix.cards[d].ID
+				out = append(out, ranked{doc: d, key: p.dist, key2: RotationKey(day, id), id: id})
+				found = true
+			}
+		})
+		if !found {
 			continue
 		}
-		it := x.Iterator()
-		for it.HasNext() {
-			d := it.Next()
-			id := r.ix.cards[d].ID
-			out = append(out, ranked{doc: d, key: p.dist, key2: RotationKey(day, id), id: id})
-		}
-		seen.Or(x)
 		if len(out) >= k && (i+1 == len(pts) || pts[i+1].dist > p.dist) {
 			break
 		}
@@ -735,7 +776,8 @@ func (r *run) nearestFirst(all *roaring.Bitmap, k int) []ranked {
 	if len(out) >= k {
 		return out[:k]
 	}
-	rest := roaring.AndNot(all, seen)
+	rest := r.copyOf(all)
+	rest.andNot(seen)
 	return append(out, r.heapRank(rest, k-len(out), nil)...)
 }
 

@@ -3,6 +3,7 @@ package search
 import (
 	"container/heap"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 
@@ -193,7 +194,7 @@ type tierDim struct {
 	group  int      // the scoring group (word) whose frequency it bounds
 	ids    []uint32 // its terms
 	rest   bool     // presence only
-	within []*roaring.Bitmap
+	within []bitset
 	maxSum float64 // sum of the terms' largest frequencies
 }
 
@@ -216,22 +217,34 @@ func (dm *tierDim) tfBound(L int) float64 {
 	return math.Min(dm.maxSum, float64(len(dm.ids))*float64(tfTiers[L]-1))
 }
 
-// set narrows s to the docs at level L (within holds the results above
-// each level's floor).
-func (dm *tierDim) set(s *roaring.Bitmap, L int) *roaring.Bitmap {
+// narrow sets out to the docs of s at level L (within holds the results
+// above each level's floor) and returns how many there are.
+func (dm *tierDim) narrow(out, s bitset, L int) int {
+	var above, below bitset // nil: no condition
 	if L > 0 {
-		s = roaring.And(s, dm.within[L-1])
+		above = dm.within[L-1][:len(s)]
 	}
 	if L < len(dm.within) {
-		s = roaring.AndNot(s, dm.within[L])
+		below = dm.within[L][:len(s)]
 	}
-	return s
+	n := 0
+	for i, x := range s {
+		if above != nil {
+			x &= above[i]
+		}
+		if below != nil {
+			x &^= below[i]
+		}
+		out[i] = x
+		n += bits.OnesCount64(x)
+	}
+	return n
 }
 
 // dims chooses the dimensions of a search: one per exact word, and for the
 // last word its most common completions one by one while the combinations
 // allow, the others together by presence.
-func (r *run) dims(all *roaring.Bitmap, b *bm25) []*tierDim {
+func (r *run) dims(all bitset, b *bm25) []*tierDim {
 	tt := r.ix.tiers
 	var dims []*tierDim
 	combos := 1
@@ -243,20 +256,23 @@ func (r *run) dims(all *roaring.Bitmap, b *bm25) []*tierDim {
 			}
 		}
 		if rest {
-			parts := make([]*roaring.Bitmap, len(ids))
-			for i, t := range ids {
-				parts[i] = r.ix.postings[t]
+			u := r.take()
+			for _, t := range ids {
+				r.orWith(u, r.ix.postings[t])
 			}
-			dm.within = []*roaring.Bitmap{roaring.And(all, roaring.FastOr(parts...))}
+			u.and(all)
+			dm.within = []bitset{u}
 		} else {
+			dm.within = make([]bitset, 0, numTFTiers)
 			for j := range numTFTiers {
-				var parts []*roaring.Bitmap
+				u := r.take()
 				for _, t := range ids {
 					if s := tt.hiSet(j, t); s != nil {
-						parts = append(parts, s)
+						r.orWith(u, s)
 					}
 				}
-				dm.within = append(dm.within, roaring.And(all, roaring.FastOr(parts...)))
+				u.and(all)
+				dm.within = append(dm.within, u)
 			}
 		}
 		combos *= dm.levels()
@@ -290,12 +306,26 @@ type tierUnit struct {
 	bound  float64
 }
 
+// tierPrefix is the results of one freshness and the levels of the first
+// dimensions, computed once (see tieredRank).
+type tierPrefix struct {
+	set  bitset
+	n    int
+	done bool
+}
+
+// tierWork is a tiered ranking's work space, pooled by the segment.
+type tierWork struct {
+	units    []tierUnit
+	prefixes []tierPrefix
+}
+
 // tieredRank is heapRank for results ordered by text (relevance, or the
 // recommended order without a search point), visiting groups of documents
 // in order of the best score they could reach and stopping once the k-th
 // best found beats every group left.
-func (r *run) tieredRank(all *roaring.Bitmap, k int, b *bm25, sc func(uint32) float64) []ranked {
-	if all.IsEmpty() {
+func (r *run) tieredRank(all bitset, n, k int, b *bm25, sc func(uint32) float64) []ranked {
+	if n == 0 {
 		return nil
 	}
 	q, ix, tt := r.q, r.ix, r.ix.tiers
@@ -325,21 +355,34 @@ func (r *run) tieredRank(all *roaring.Bitmap, k int, b *bm25, sc func(uint32) fl
 	// Freshness splits the recommended order's groups in two, unless the
 	// search asks only for fresh availability anyway.
 	freshSplit := recommended && !q.Accepting
-	var freshSets [2]*roaring.Bitmap
+	var freshSets [2]bitset
+	var freshN [2]int
 	if freshSplit {
 		fresh := r.acceptingNow()
-		freshSets[1] = roaring.And(all, fresh)
-		freshSets[0] = roaring.AndNot(all, fresh)
+		freshSets[1], freshSets[0] = r.copyOf(all), r.copyOf(all)
+		freshSets[1].and(fresh)
+		freshSets[0].andNot(fresh)
+		freshN[1] = freshSets[1].count()
+		freshN[0] = n - freshN[1]
 	}
 	matchUB := 0.0
 	if len(q.Issues)+len(q.Approaches) > 0 {
 		matchUB = 1
 	}
+	work, _ := ix.denseSets.tiers.Get().(*tierWork)
+	if work == nil {
+		work = &tierWork{}
+	}
+	defer func() {
+		clear(work.prefixes) // no sets kept in the pool
+		work.units, work.prefixes = work.units[:0], work.prefixes[:0]
+		ix.denseSets.tiers.Put(work)
+	}()
 	// The margin covers rounding: bounds are compared, never equated.
 	const margin = 1e-9
 	tfs := make([]float64, len(idfs))
 	levels := make([]int, len(dims))
-	var units []tierUnit
+	units := work.units[:0]
 	freshes := []int{-1}
 	if freshSplit {
 		freshes = []int{1, 0}
@@ -368,33 +411,49 @@ func (r *run) tieredRank(all *roaring.Bitmap, k int, b *bm25, sc func(uint32) fl
 			}
 		}
 	}
+	work.units = units
 	slices.SortFunc(units, func(a, b tierUnit) int { return -cmpFloat(a.bound, b.bound) })
 
 	// combo is the results of one freshness and tier levels. Each prefix
-	// of the levels is computed once, so that a combination costs one or
-	// two intersections more than one already made.
-	type prefix struct{ fresh, n, code int }
-	prefixes := map[prefix]*roaring.Bitmap{}
-	combo := func(u tierUnit) *roaring.Bitmap {
-		s := all
+	// of the levels is computed once, so that a combination costs one
+	// pass more than one already made. Prefixes of depth n are numbered
+	// from offsets[n-1], by the levels of the first n dimensions in mixed
+	// radix, for each freshness in turn.
+	offsets := make([]int, len(dims)+1)
+	for i, radix := 0, 1; i < len(dims); i++ {
+		radix *= dims[i].levels()
+		offsets[i+1] = offsets[i] + radix
+	}
+	perFresh := offsets[len(dims)]
+	if need := 3 * perFresh; cap(work.prefixes) < need {
+		work.prefixes = make([]tierPrefix, need)
+	} else {
+		work.prefixes = work.prefixes[:need]
+	}
+	prefixes := work.prefixes
+	combo := func(u tierUnit) (bitset, int) {
+		s, sn := all, n
 		if u.fresh >= 0 {
-			s = freshSets[u.fresh]
+			s, sn = freshSets[u.fresh], freshN[u.fresh]
 		}
 		code, radix := 0, 1
 		for i, L := range levelsOf(u.code, levels) {
 			code += L * radix
 			radix *= dims[i].levels()
-			key := prefix{u.fresh, i + 1, code}
-			if p, ok := prefixes[key]; ok {
-				s = p
-				continue
+			p := &prefixes[(u.fresh+1)*perFresh+offsets[i]+code]
+			if !p.done {
+				p.done = true
+				if sn > 0 {
+					p.set = r.take()
+					p.n = dims[i].narrow(p.set, s, L)
+				}
 			}
-			if !s.IsEmpty() {
-				s = dims[i].set(s, L)
+			s, sn = p.set, p.n
+			if sn == 0 {
+				return nil, 0
 			}
-			prefixes[key] = s
 		}
-		return s
+		return s, sn
 	}
 
 	h := make(topK, 0, k)
@@ -418,21 +477,38 @@ func (r *run) tieredRank(all *roaring.Bitmap, k int, b *bm25, sc func(uint32) fl
 		}
 	}
 	seen := 0
+	visit := func(d uint32) {
+		if seen++; seen%yieldEvery == 0 {
+			runtime.Gosched()
+		}
+		push(d)
+	}
 	for _, u := range units {
 		if len(h) == k && -h[0].key > u.bound {
 			break
 		}
-		s := combo(u)
-		if s.IsEmpty() {
+		s, sn := combo(u)
+		if sn == 0 {
 			continue
 		}
-		docs := roaring.And(s, tt.byLen[u.bucket])
-		it := docs.Iterator()
-		for it.HasNext() {
-			if seen++; seen%yieldEvery == 0 {
-				runtime.Gosched()
+		// The group is the combination's docs of one length bucket: the
+		// bucket's members are tested against the combination, or, when
+		// the bucket is the larger, the combination's against the bucket.
+		bucket := tt.byLen[u.bucket]
+		if bucket.GetCardinality() <= uint64(sn)+uint64(r.words) {
+			r.each(bucket, func(d uint32) {
+				if s.has(d) {
+					visit(d)
+				}
+			})
+			continue
+		}
+		for w, x := range s {
+			for ; x != 0; x &= x - 1 {
+				if d := uint32(w<<6 | bits.TrailingZeros64(x)); bucket.Contains(d) {
+					visit(d)
+				}
 			}
-			push(it.Next())
 		}
 	}
 	r.scored = seen
