@@ -36,8 +36,9 @@ type denseState struct {
 	mu    sync.Mutex
 	// bufs pools the working sets of searches (bitset.go), lists the word
 	// lists of sparse sets counted within, points the practice positions
-	// of a radius, tiers the tiered ranking's work space.
-	bufs, lists, points, tiers sync.Pool
+	// of a radius, tiers the tiered ranking's work space, runs the runs
+	// themselves.
+	bufs, lists, points, tiers, runs sync.Pool
 	// minDocs replaces denseMinDocs when positive (tests); off disables
 	// the bitsets (tests: the reference they are compared with).
 	minDocs int

@@ -302,7 +302,9 @@ func (ix *Index) Search(q Query) Result {
 		ix.omu.RUnlock()
 		runtime.Gosched() // let a change that was waiting for omu run now
 		r := ix.main.newRun(&q, nil)
-		return assemble(&q, r.finish(r.stats()))
+		p := r.finish(r.stats())
+		ix.main.putRun(r)
+		return assemble(&q, p)
 	}
 	// The recent segment is answered in full under its lock; the main
 	// segment's run needs only its base (fixed by the mask) and the shared
@@ -312,9 +314,12 @@ func (ix *Index) Search(q Query) Result {
 	st := mainRun.stats()
 	st.add(recentRun.stats())
 	recentPart := recentRun.finish(st)
+	ix.recent.putRun(recentRun)
 	ix.omu.RUnlock()
 	runtime.Gosched()
-	return assemble(&q, mainRun.finish(st), recentPart)
+	mainPart := mainRun.finish(st)
+	ix.main.putRun(mainRun)
+	return assemble(&q, mainPart, recentPart)
 }
 
 // GenderKeys lists the genders (as GenderKey) that indexed therapists

@@ -58,7 +58,10 @@ type pointDist struct {
 // (see bitset.go) that it gives back to the segment when its part is done.
 type run struct {
 	ix *segment
-	q  *Query
+	q  *Query // &query
+	// query is the search's own copy of the query, so that the caller's
+	// stays on its stack.
+	query Query
 	// words is the length of every working set.
 	words int
 	// base: live, not overdue, not masked; baseIsLive when that is every
@@ -104,9 +107,16 @@ type run struct {
 
 // newRun starts a search of segment ix over its live documents that are
 // neither overdue at q.Now nor in mask (documents a newer segment
-// replaces).
+// replaces). The run comes from the segment's pool (putRun gives it
+// back), as it is a few kilobytes.
 func (ix *segment) newRun(q *Query, mask *roaring.Bitmap) *run {
-	r := &run{ix: ix, q: q, words: (len(ix.cards) + 63) / 64}
+	r, _ := ix.denseSets.runs.Get().(*run)
+	if r == nil {
+		r = new(run)
+	}
+	*r = run{ix: ix, query: *q, words: (len(ix.cards) + 63) / 64}
+	q = &r.query
+	r.q = q
 	r.bufs, r.lists, r.counters = r.bufAr[:0], r.listAr[:0], r.counterAr[:0]
 	r.base, r.baseIsLive = r.load(ix.live), true
 	today := dayOf(q.Now)
@@ -124,6 +134,13 @@ func (ix *segment) newRun(q *Query, mask *roaring.Bitmap) *run {
 		r.lastIDs = ix.lastTermIDs(q.Terms)
 	}
 	return r
+}
+
+// putRun gives a finished run back to the segment's pool; nothing may
+// use it afterwards.
+func (ix *segment) putRun(r *run) {
+	*r = run{}
+	ix.denseSets.runs.Put(r)
 }
 
 // textStats are the collection statistics of BM25, over the searchable
