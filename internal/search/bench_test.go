@@ -52,17 +52,7 @@ func benchIndex(b *testing.B) (*fixture, *search.Index) {
 func BenchmarkSearch(b *testing.B) {
 	fx, ix := benchIndex(b)
 	b.Logf("index of %d public profiles built in %v; heap after build %.0f MiB (profiles included)", ix.Len(), bench.took, float64(bench.heap)/(1<<20))
-	classes := []struct{ name, query string }{
-		{"a_near16_approach_2issues", "near=LS1&radius_km=16&approach=psychodynamic&issue=anxiety&issue=depression&sort=distance"},
-		{"b_near40_facets", "near=M1&radius_km=40"},
-		{"c_online_text", "format=online&q=grief+anxiety"},
-		{"d_national_text", "q=bereavement"},
-		{"e_deep_page", "client=individuals&page=10"},
-		{"f_accepting_cheap", "accepting=true&concessions=true&max_fee=50"},
-		{"g_rural_100km", "near=Inverness&radius_km=100"},
-		{"h_everything", ""},
-	}
-	for _, c := range classes {
+	for _, c := range benchClasses() {
 		v, _ := url.ParseQuery(c.query)
 		q, err := fx.parser.Parse(v, indexTime)
 		if err != nil {
@@ -76,5 +66,20 @@ func BenchmarkSearch(b *testing.B) {
 			}
 			b.ReportMetric(float64(total), "matches")
 		})
+	}
+}
+
+// benchClasses is the query mix of BenchmarkSearch and
+// TestSearchAllocations.
+func benchClasses() []struct{ name, query string } {
+	return []struct{ name, query string }{
+		{"a_near16_approach_2issues", "near=LS1&radius_km=16&approach=psychodynamic&issue=anxiety&issue=depression&sort=distance"},
+		{"b_near40_facets", "near=M1&radius_km=40"},
+		{"c_online_text", "format=online&q=grief+anxiety"},
+		{"d_national_text", "q=bereavement"},
+		{"e_deep_page", "client=individuals&page=10"},
+		{"f_accepting_cheap", "accepting=true&concessions=true&max_fee=50"},
+		{"g_rural_100km", "near=Inverness&radius_km=100"},
+		{"h_everything", ""},
 	}
 }

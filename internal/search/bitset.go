@@ -103,7 +103,9 @@ func sparseCard(words int) uint64 { return uint64(words) }
 func (r *run) take() bitset {
 	buf, _ := r.ix.denseSets.bufs.Get().(*[]uint64)
 	if buf == nil || cap(*buf) < r.words {
-		s := make([]uint64, r.words)
+		// Room to grow by a few percent, so that the pool's sets still
+		// serve after a merge adds documents.
+		s := make([]uint64, r.words, r.words+r.words/32+64)
 		buf = &s
 	}
 	s := bitset((*buf)[:r.words])
