@@ -38,16 +38,6 @@ func (s bitset) count() int {
 	return n
 }
 
-// empty reports whether the set has no documents.
-func (s bitset) empty() bool {
-	for _, x := range s {
-		if x != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // and keeps the documents of s that are also in o.
 func (s bitset) and(o bitset) {
 	o = o[:len(s)]
@@ -80,16 +70,6 @@ func (s bitset) andCount(o bitset) int {
 		n += bits.OnesCount64(x & o[i])
 	}
 	return n
-}
-
-// setBits calls fn with each document of s in ascending order.
-func (s bitset) setBits(fn func(d uint32)) {
-	for w, x := range s {
-		for x != 0 {
-			fn(uint32(w<<6 | bits.TrailingZeros64(x)))
-			x &= x - 1
-		}
-	}
 }
 
 // sparseCard is the cardinality below which a roaring bitmap is combined
@@ -208,13 +188,4 @@ func (r *run) countWith(s bitset, b *roaring.Bitmap) int {
 		return n
 	}
 	return s.andCount(r.scratchOf(b))
-}
-
-// unionOf is a working set holding the documents of any of parts.
-func (r *run) unionOf(parts []*roaring.Bitmap) bitset {
-	s := r.take()
-	for _, p := range parts {
-		r.orWith(s, p)
-	}
-	return s
 }
