@@ -21,6 +21,9 @@ func TestSearchAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an index of 50,000 profiles")
 	}
+	if raceEnabled {
+		t.Skip("the race detector makes pools drop buffers")
+	}
 	const limit = 32 << 10
 	fx := newFixture(t)
 	ps := fx.gen.Generate(50_000, 1, indexTime)

@@ -144,12 +144,20 @@ func (r *run) load(b *roaring.Bitmap) bitset {
 	return s
 }
 
-// each calls fn with each member of b in ascending order. It uses the
-// run's one iterator: fn must not call each.
+// batches starts iterating b's members in ascending order, a batch at a
+// time from next (empty at the end), with the run's one iterator: nothing
+// else may iterate until the batches are done.
+func (r *run) batches(b *roaring.Bitmap) { r.it.Initialize(b) }
+
+// next is the next batch of members (see batches).
+func (r *run) next() []uint32 { return r.vals[:r.it.NextMany(r.vals[:])] }
+
+// each calls fn with each member of b in ascending order. fn must not
+// iterate (see batches).
 func (r *run) each(b *roaring.Bitmap, fn func(d uint32)) {
-	r.it.Initialize(b)
-	for n := r.it.NextMany(r.vals[:]); n > 0; n = r.it.NextMany(r.vals[:]) {
-		for _, d := range r.vals[:n] {
+	r.batches(b)
+	for ds := r.next(); len(ds) > 0; ds = r.next() {
+		for _, d := range ds {
 			fn(d)
 		}
 	}
@@ -160,32 +168,43 @@ func (r *run) andWith(s bitset, b *roaring.Bitmap) { s.and(r.scratchOf(b)) }
 
 // orWith adds b's documents to s.
 func (r *run) orWith(s bitset, b *roaring.Bitmap) {
-	if b.GetCardinality() < sparseCard(len(s)) {
-		r.each(b, s.add)
+	if b.GetCardinality() >= sparseCard(len(s)) {
+		s.or(r.scratchOf(b))
 		return
 	}
-	s.or(r.scratchOf(b))
+	r.batches(b)
+	for ds := r.next(); len(ds) > 0; ds = r.next() {
+		for _, d := range ds {
+			s[d>>6] |= 1 << (d & 63)
+		}
+	}
 }
 
 // andNotWith drops b's documents from s.
 func (r *run) andNotWith(s bitset, b *roaring.Bitmap) {
-	if b.GetCardinality() < sparseCard(len(s)) {
-		r.each(b, func(d uint32) { s[d>>6] &^= 1 << (d & 63) })
+	if b.GetCardinality() >= sparseCard(len(s)) {
+		s.andNot(r.scratchOf(b))
 		return
 	}
-	s.andNot(r.scratchOf(b))
+	r.batches(b)
+	for ds := r.next(); len(ds) > 0; ds = r.next() {
+		for _, d := range ds {
+			s[d>>6] &^= 1 << (d & 63)
+		}
+	}
 }
 
 // countWith is the number of documents of s in b.
 func (r *run) countWith(s bitset, b *roaring.Bitmap) int {
-	if b.GetCardinality() < sparseCard(len(s)) {
-		n := 0
-		r.each(b, func(d uint32) {
-			if s.has(d) {
-				n++
-			}
-		})
-		return n
+	if b.GetCardinality() >= sparseCard(len(s)) {
+		return s.andCount(r.scratchOf(b))
 	}
-	return s.andCount(r.scratchOf(b))
+	n := 0
+	r.batches(b)
+	for ds := r.next(); len(ds) > 0; ds = r.next() {
+		for _, d := range ds {
+			n += int(s[d>>6] >> (d & 63) & 1)
+		}
+	}
+	return n
 }

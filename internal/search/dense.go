@@ -30,9 +30,21 @@ type denseFacets struct {
 	sets    [numFacets]map[string][]uint64
 }
 
+// freshDays is the union of a segment's accepting day buckets after
+// cutDay as a bitset, valid while the segment's changes count is changes.
+// Fresh availability (a filter, and half of the recommended order's
+// groups) unions a few dozen day buckets: the union is made once per day
+// and change, not once per search.
+type freshDays struct {
+	cutDay  int32
+	changes uint64
+	set     bitset
+}
+
 // denseState is a segment's bitsets and the lock of whoever builds them.
 type denseState struct {
 	built atomic.Pointer[denseFacets]
+	fresh atomic.Pointer[freshDays]
 	mu    sync.Mutex
 	// bufs pools the working sets of searches (bitset.go), lists the word
 	// lists of sparse sets counted within, points the practice positions

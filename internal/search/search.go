@@ -423,8 +423,9 @@ func (r *run) buildCommon() {
 
 // acceptingNow is the set of docs accepting new clients whose availability
 // was confirmed within directory.AvailabilityFreshFor of q.Now. Whole days
-// after the cut-off come from day buckets; only the cut-off day's docs are
-// checked one by one.
+// after the cut-off come from day buckets (their union cached by the
+// segment, see freshAfter); only the cut-off day's docs are checked one by
+// one.
 func (r *run) acceptingNow() bitset {
 	if r.accepting != nil {
 		return r.accepting
@@ -432,20 +433,58 @@ func (r *run) acceptingNow() bitset {
 	cutoff := r.q.Now.Add(-directory.AvailabilityFreshFor)
 	cutDay := dayOf(cutoff)
 	out := r.take()
-	for day, b := range r.ix.acceptDay {
-		switch {
-		case day > cutDay:
-			r.orWith(out, b)
-		case day == cutDay:
-			r.each(b, func(d uint32) {
-				if !r.ix.cards[d].ConfirmedAt.Before(cutoff) {
-					out.add(d)
-				}
-			})
-		}
+	if after := r.freshAfter(cutDay); after != nil {
+		copy(out, after)
+	} else {
+		r.daysAfter(out, cutDay)
+	}
+	if b, ok := r.ix.acceptDay[cutDay]; ok {
+		r.each(b, func(d uint32) {
+			if !r.ix.cards[d].ConfirmedAt.Before(cutoff) {
+				out.add(d)
+			}
+		})
 	}
 	r.accepting = out
 	return out
+}
+
+// daysAfter adds the docs of the accepting day buckets after cutDay to s.
+func (r *run) daysAfter(s bitset, cutDay int32) {
+	for day, b := range r.ix.acceptDay {
+		if day > cutDay {
+			r.orWith(s, b)
+		}
+	}
+}
+
+// freshAfter is the segment's cached union of the accepting day buckets
+// after cutDay, not to be modified, building it if the segment changed
+// or the day moved on since; nil when the segment is small (the union is
+// then cheap), or while another search builds it. The caller holds the
+// segment's read lock, so it does not change.
+func (r *run) freshAfter(cutDay int32) bitset {
+	ix := r.ix
+	if !ix.denseWorthIt() {
+		return nil
+	}
+	valid := func(f *freshDays) bool {
+		return f != nil && f.cutDay == cutDay && f.changes == ix.changes && len(f.set) == r.words
+	}
+	if f := ix.denseSets.fresh.Load(); valid(f) {
+		return f.set
+	}
+	if !ix.denseSets.mu.TryLock() {
+		return nil
+	}
+	defer ix.denseSets.mu.Unlock()
+	if f := ix.denseSets.fresh.Load(); valid(f) {
+		return f.set
+	}
+	f := &freshDays{cutDay: cutDay, changes: ix.changes, set: make(bitset, r.words)}
+	r.daysAfter(f.set, cutDay)
+	ix.denseSets.fresh.Store(f)
+	return f.set
 }
 
 // rangeFor is the "in range" condition for the query's formats: a

@@ -492,21 +492,31 @@ func (r *run) tieredRank(all bitset, n, k int, b *bm25, sc func(uint32) float64)
 			continue
 		}
 		// The group is the combination's docs of one length bucket: the
-		// bucket's members are tested against the combination, or, when
-		// the bucket is the larger, the combination's against the bucket.
+		// bucket's members are tested against the combination; or, when
+		// the bucket is the larger, it is written out as a bitset and
+		// intersected; or, when it is far larger, the combination's
+		// members are looked up in it.
 		bucket := tt.byLen[u.bucket]
-		if bucket.GetCardinality() <= uint64(sn)+uint64(r.words) {
+		switch size := bucket.GetCardinality(); {
+		case size <= uint64(sn)+uint64(r.words):
 			r.each(bucket, func(d uint32) {
 				if s.has(d) {
 					visit(d)
 				}
 			})
-			continue
-		}
-		for w, x := range s {
-			for ; x != 0; x &= x - 1 {
-				if d := uint32(w<<6 | bits.TrailingZeros64(x)); bucket.Contains(d) {
-					visit(d)
+		case size <= 16*uint64(sn):
+			in := r.scratchOf(bucket)
+			for w, x := range s {
+				for x &= in[w]; x != 0; x &= x - 1 {
+					visit(uint32(w<<6 | bits.TrailingZeros64(x)))
+				}
+			}
+		default:
+			for w, x := range s {
+				for ; x != 0; x &= x - 1 {
+					if d := uint32(w<<6 | bits.TrailingZeros64(x)); bucket.Contains(d) {
+						visit(d)
+					}
 				}
 			}
 		}
