@@ -11,9 +11,9 @@ import (
 // roaring bitmaps, a result set of a few thousand documents per 65,536 is
 // stored as sorted arrays, and intersecting two of those walks both
 // (about 70% of a search's time before this). The main segment therefore
-// also keeps each facet value as a plain bitset, rebuilt after the segment
-// changes (a merge or a sweep, minutes apart), and a search counts by
-// AND and popcount over the words the result set occupies: about a
+// also keeps each facet value as a plain bitset, built by the first search
+// that needs it and kept up to date by every change (denseApply), and a
+// search counts by AND and popcount over the words the result set occupies: about a
 // microsecond per thousand words per value, whatever the sets' shapes.
 
 // denseMinDocs is the smallest segment given bitsets: below it (the recent

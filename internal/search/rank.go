@@ -2,7 +2,6 @@ package search
 
 import (
 	"cmp"
-	"container/heap"
 	"math/bits"
 	"slices"
 	"time"
@@ -120,13 +119,7 @@ func (r *run) recommendedNear(all bitset, k int, sc func(uint32) float64) []rank
 	h := make(topK, 0, k)
 	push := func(d uint32) {
 		id := r.ix.cards[d].ID
-		c := ranked{doc: d, key: -rec(d), key2: RotationKey(day, id), id: id}
-		if len(h) < k {
-			heap.Push(&h, c)
-		} else if c.less(h[0]) {
-			h[0] = c
-			heap.Fix(&h, 0)
-		}
+		h.offer(ranked{doc: d, key: -rec(d), key2: RotationKey(day, id), id: id}, k)
 	}
 	beaten := func(km float64) bool { return len(h) == k && -h[0].key > bound(km) }
 	pts := r.pointsInRadius

@@ -693,6 +693,16 @@ func (h *topK) Pop() any {
 	return x
 }
 
+// offer keeps c if it is among the k best seen so far.
+func (h *topK) offer(c ranked, k int) {
+	if len(*h) < k {
+		heap.Push(h, c)
+	} else if c.less((*h)[0]) {
+		(*h)[0] = c
+		heap.Fix(h, 0)
+	}
+}
+
 // walkOrHeap reports whether the k best of n results among live documents
 // are found sooner by walking a presorted order of all of them than by
 // keeping the best k in a heap. A walk finds k matches in about k·live/n
@@ -787,12 +797,7 @@ func (r *run) heapRank(all bitset, k int, sc func(uint32) float64) []ranked {
 			case SortFee:
 				c.key = float64(card.FeeMinPence)
 			}
-			if len(h) < k {
-				heap.Push(&h, c)
-			} else if c.less(h[0]) {
-				h[0] = c
-				heap.Fix(&h, 0)
-			}
+			h.offer(c, k)
 		}
 	}
 	list := []ranked(h)

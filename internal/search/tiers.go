@@ -1,7 +1,7 @@
 package search
 
 import (
-	"container/heap"
+	"cmp"
 	"math"
 	"math/bits"
 	"runtime"
@@ -67,7 +67,7 @@ type textTiers struct {
 func (tt *textTiers) add(d uint32, td *textDoc) {
 	b := lenBucketOf(td.length)
 	if b >= len(tt.byLen) {
-		tt.byLen = append(tt.byLen, make([]*roaring.Bitmap, b+1-len(tt.byLen))...)
+		tt.byLen = growTo(tt.byLen, b)
 	}
 	if tt.byLen[b] == nil {
 		tt.byLen[b] = roaring.New()
@@ -76,7 +76,7 @@ func (tt *textTiers) add(d uint32, td *textDoc) {
 	for i, t := range td.terms {
 		tf := td.tfs[i]
 		if int(t) >= len(tt.maxTF) {
-			tt.maxTF = append(tt.maxTF, make([]uint16, int(t)+1-len(tt.maxTF))...)
+			tt.maxTF = growTo(tt.maxTF, int(t))
 		}
 		tt.maxTF[t] = max(tt.maxTF[t], tf)
 		for j, min := range tfTiers {
@@ -85,7 +85,7 @@ func (tt *textTiers) add(d uint32, td *textDoc) {
 			}
 			hi := &tt.hi[j]
 			if int(t) >= len(*hi) {
-				*hi = append(*hi, make([]*roaring.Bitmap, int(t)+1-len(*hi))...)
+				*hi = growTo(*hi, int(t))
 			}
 			if (*hi)[t] == nil {
 				(*hi)[t] = roaring.New()
@@ -111,6 +111,11 @@ func (tt *textTiers) remove(d uint32, td *textDoc) {
 	}
 }
 
+// growTo lengthens s with zero values so that index i exists.
+func growTo[T any](s []T, i int) []T {
+	return append(s, make([]T, i+1-len(s))...)
+}
+
 // hiSet is hi[j][t], or nil.
 func (tt *textTiers) hiSet(j int, t uint32) *roaring.Bitmap {
 	if int(t) < len(tt.hi[j]) {
@@ -133,13 +138,13 @@ func buildTiers(text []textDoc, live *roaring.Bitmap) *textTiers {
 		td := &text[d]
 		b := lenBucketOf(td.length)
 		if b >= len(byLen) {
-			byLen = append(byLen, make([][]uint32, b+1-len(byLen))...)
+			byLen = growTo(byLen, b)
 		}
 		byLen[b] = append(byLen[b], d)
 		for i, t := range td.terms {
 			tf := td.tfs[i]
 			if int(t) >= len(maxTF) {
-				maxTF = append(maxTF, make([]uint16, int(t)+1-len(maxTF))...)
+				maxTF = growTo(maxTF, int(t))
 			}
 			maxTF[t] = max(maxTF[t], tf)
 			for j, min := range tfTiers {
@@ -147,7 +152,7 @@ func buildTiers(text []textDoc, live *roaring.Bitmap) *textTiers {
 					break
 				}
 				if int(t) >= len(hi[j]) {
-					hi[j] = append(hi[j], make([][]uint32, int(t)+1-len(hi[j]))...)
+					hi[j] = growTo(hi[j], int(t))
 				}
 				hi[j][t] = append(hi[j][t], d)
 			}
@@ -284,7 +289,7 @@ func (r *run) dims(all bitset, b *bm25) []*tierDim {
 	last := len(b.exact)
 	ids := slices.Clone(r.lastIDs)
 	slices.SortStableFunc(ids, func(x, y uint32) int {
-		return -cmpFloat(float64(r.ix.postings[x].GetCardinality()), float64(r.ix.postings[y].GetCardinality()))
+		return cmp.Compare(r.ix.postings[y].GetCardinality(), r.ix.postings[x].GetCardinality())
 	})
 	for n := 0; n < 2 && len(ids) > 1 && combos*(numTFTiers+1)*2 <= maxTierCombos; n++ {
 		add(last, ids[:1], false)
@@ -412,7 +417,7 @@ func (r *run) tieredRank(all bitset, n, k int, b *bm25, sc func(uint32) float64)
 		}
 	}
 	work.units = units
-	slices.SortFunc(units, func(a, b tierUnit) int { return -cmpFloat(a.bound, b.bound) })
+	slices.SortFunc(units, func(a, b tierUnit) int { return cmp.Compare(b.bound, a.bound) })
 
 	// combo is the results of one freshness and tier levels. Each prefix
 	// of the levels is computed once, so that a combination costs one
@@ -468,13 +473,7 @@ func (r *run) tieredRank(all bitset, n, k int, b *bm25, sc func(uint32) float64)
 			return
 		}
 		card := ix.cards[d]
-		c := ranked{doc: d, key: key, key2: RotationKey(day, card.ID), id: card.ID}
-		if len(h) < k {
-			heap.Push(&h, c)
-		} else if c.less(h[0]) {
-			h[0] = c
-			heap.Fix(&h, 0)
-		}
+		h.offer(ranked{doc: d, key: key, key2: RotationKey(day, card.ID), id: card.ID}, k)
 	}
 	seen := 0
 	visit := func(d uint32) {
@@ -525,14 +524,4 @@ func (r *run) tieredRank(all bitset, n, k int, b *bm25, sc func(uint32) float64)
 	list := []ranked(h)
 	sortRanked(list)
 	return list
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
