@@ -168,9 +168,13 @@ func (v Validator) Validate(p *Profile, now time.Time) error {
 			e.add("languages", "%q is not an ISO 639-1 language code (two letters, such as \"en\" or \"pl\")%s", code, didYouMean(v.Tax.SuggestLanguage(code, 3)))
 		}
 	}
+	var timeSlugs []string
+	for _, st := range SessionTimes() {
+		timeSlugs = append(timeSlugs, st.Slug)
+	}
 	for _, t := range p.SessionTimes {
-		if !slices.ContainsFunc(SessionTimes(), func(st SessionTime) bool { return st.Slug == t }) {
-			e.add("session_times", "%q is not a session time; choose from evenings, saturdays and sundays", t)
+		if !slices.Contains(timeSlugs, t) {
+			e.add("session_times", "%q is not a session time; choose from %s", t, strings.Join(timeSlugs, ", "))
 		}
 	}
 	if p.Gender != "" {

@@ -92,6 +92,7 @@ func TestValidateMessages(t *testing.T) {
 		{"no format", func(p *directory.Profile) { p.Formats = nil; p.Locations = nil }, "formats", "at least 1"},
 		{"no language", func(p *directory.Profile) { p.Languages = nil }, "languages", "at least one language"},
 		{"bad language", func(p *directory.Profile) { p.Languages = []string{"english"} }, "languages", "ISO 639-1"},
+		{"bad session time", func(p *directory.Profile) { p.SessionTimes = []string{"weekends"} }, "session_times", "choose from evenings, saturdays, sundays"},
 		{"odd gender", func(p *directory.Profile) { p.Gender = "<b>" }, "gender", "letters"},
 		{"negative fee", func(p *directory.Profile) { p.FeeMinPence = -1 }, "fee_min", "negative"},
 		{"fee range upside down", func(p *directory.Profile) { p.FeeMaxPence = 100 }, "fee_max", "at least the lowest"},
